@@ -1,0 +1,48 @@
+"""OpsHub: an event-sourced ticketing and knowledge hub that orchestrates operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify
+
+from hub.bootstrap import Hub, bootstrap
+from hub.config import Settings, load_settings
+
+
+def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
+    """Application factory: one Flask app per hub, feature blueprints registered here."""
+    if isinstance(config, Hub):
+        hub = config
+    elif isinstance(config, Settings):
+        hub = bootstrap(config)
+    else:
+        hub = bootstrap(load_settings(**(config or {})))
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=hub.settings.secret_key,
+        MAX_CONTENT_LENGTH=hub.settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="hub_session",
+        SESSION_COOKIE_SECURE=hub.settings.secure_cookies,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["hub"] = hub
+
+    from hub.features import all_blueprints, init_apps
+    from hub.httpapi import install_error_handlers
+    from hub.openapi import bp as openapi_bp
+
+    install_error_handlers(app)
+    app.register_blueprint(openapi_bp)
+    for blueprint in all_blueprints():
+        app.register_blueprint(blueprint)
+    init_apps(app)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    return app

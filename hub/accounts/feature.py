@@ -1,0 +1,16 @@
+"""Accounts feature wiring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.accounts import handlers
+from hub.accounts.projections import AccountsProjection
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+
+def register(hub: Hub) -> None:
+    handlers.register(hub.bus)
+    hub.runner.register(AccountsProjection())

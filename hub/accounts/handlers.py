@@ -1,0 +1,91 @@
+"""Account command handlers: events for the facts, credentials table for the secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.accounts import commands as c
+from hub.accounts.model import User
+from hub.accounts.secrets import hash_password, new_token
+from hub.actors import Actor
+from hub.db import credentials
+from hub.domain import ValidationError
+from hub.eventstore import utcnow
+from hub.messagebus import MessageBus, UnitOfWork
+
+MIN_PASSWORD = 8
+
+
+def _store_password(uow: UnitOfWork, name: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"a password has at least {MIN_PASSWORD} characters")
+    hashed = hash_password(password)
+
+    def write(conn: sa.Connection) -> None:
+        conn.execute(sa.delete(credentials).where(
+            credentials.c.username == name, credentials.c.kind == "password"))
+        conn.execute(sa.insert(credentials).values(
+            id=f"pw-{name}", kind="password", username=name, name="password",
+            secret_hash=hashed, created_at=utcnow()))
+
+    uow.extra_writes.append(write)
+
+
+def create_user(cmd: c.CreateUser, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    user = uow.get(User, cmd.name, must_exist=False)
+    user.create(actor, email=cmd.email, role=cmd.role, display_name=cmd.display_name)
+    if cmd.password is not None:
+        _store_password(uow, cmd.name, cmd.password)
+        user.password_set(actor)
+    return {"name": cmd.name, "email": user.email, "role": user.role}
+
+
+def set_password(cmd: c.SetPassword, uow: UnitOfWork, actor: Actor) -> None:
+    user = uow.get(User, cmd.name)
+    user.password_set(actor)
+    _store_password(uow, cmd.name, cmd.password)
+
+
+def create_token(cmd: c.CreateToken, uow: UnitOfWork, actor: Actor) -> dict[str, str]:
+    """The clear token is returned to the caller once and never stored."""
+    user = uow.get(User, cmd.user)
+    token_id, token, hashed = new_token()
+    user.token_created(actor, token_id, cmd.name)
+
+    def write(conn: sa.Connection) -> None:
+        conn.execute(sa.insert(credentials).values(
+            id=f"tok-{token_id}", kind="token", username=cmd.user, name=cmd.name,
+            secret_hash=hashed, created_at=utcnow()))
+
+    uow.extra_writes.append(write)
+    return {"token_id": token_id, "token": token}
+
+
+def revoke_token(cmd: c.RevokeToken, uow: UnitOfWork, actor: Actor) -> None:
+    user = uow.get(User, cmd.user)
+    user.token_revoked(actor, cmd.token_id)
+
+    def write(conn: sa.Connection) -> None:
+        conn.execute(sa.update(credentials).where(credentials.c.id == f"tok-{cmd.token_id}")
+                     .values(revoked_at=utcnow()))
+
+    uow.extra_writes.append(write)
+
+
+def change_user(cmd: c.ChangeUser, uow: UnitOfWork, actor: Actor) -> None:
+    user = uow.get(User, cmd.name)
+    changes = {k: v for k, v in (("email", cmd.email), ("role", cmd.role),
+                                 ("display_name", cmd.display_name),
+                                 ("disabled", cmd.disabled)) if v is not None}
+    if changes:
+        user.change(actor, **changes)
+
+
+def register(bus: MessageBus) -> None:
+    bus.register(c.CreateUser, create_user)
+    bus.register(c.SetPassword, set_password)
+    bus.register(c.CreateToken, create_token)
+    bus.register(c.RevokeToken, revoke_token)
+    bus.register(c.ChangeUser, change_user)

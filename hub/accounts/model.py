@@ -1,0 +1,79 @@
+"""User accounts as an aggregate; secrets are kept out of the event stream."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hub.actors import Actor
+from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, ValidationError
+
+ROLES = ("admin", "staff", "customer")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@+-]{0,99}$")
+
+
+class User(Aggregate):
+    stream_prefix = "user"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.email = ""
+        self.role = "customer"
+        self.display_name = ""
+        self.disabled = False
+        self.tokens: dict[str, str] = {}  # token id -> name (active only)
+
+    def create(self, actor: Actor, *, email: str, role: str, display_name: str = "") -> None:
+        if not actor.can("AdminUsers"):
+            raise PermissionDeniedError("creating users needs AdminUsers")
+        if self.exists:
+            raise StateConflictError(f"user {self.id} already exists")
+        if not USERNAME.match(self.id):
+            raise ValidationError("user names are lower-case letters, digits and . _ @ + -")
+        if role not in ROLES:
+            raise ValidationError(f"role is one of {list(ROLES)}")
+        email = email.strip().lower()
+        if "@" not in email or " " in email:
+            raise ValidationError(f"{email!r} is not an email address")
+        self._record("UserCreated", name=self.id, email=email, role=role,
+                     display_name=display_name or self.id)
+
+    def change(self, actor: Actor, **changes: Any) -> None:
+        if not actor.can("AdminUsers"):
+            raise PermissionDeniedError("changing users needs AdminUsers")
+        allowed = {"email", "role", "display_name", "disabled"}
+        if set(changes) - allowed:
+            raise ValidationError(f"unknown user settings: {sorted(set(changes) - allowed)}")
+        if "role" in changes and changes["role"] not in ROLES:
+            raise ValidationError(f"role is one of {list(ROLES)}")
+        self._record("UserChanged", changes=changes)
+
+    def password_set(self, actor: Actor) -> None:
+        if actor.name != self.id and not actor.can("AdminUsers"):
+            raise PermissionDeniedError("setting another user's password needs AdminUsers")
+        self._record("UserPasswordSet")
+
+    def token_created(self, actor: Actor, token_id: str, name: str) -> None:
+        if actor.name != self.id and not actor.can("AdminUsers"):
+            raise PermissionDeniedError("creating tokens for others needs AdminUsers")
+        self._record("ApiTokenCreated", token_id=token_id, name=name)
+
+    def token_revoked(self, actor: Actor, token_id: str) -> None:
+        if actor.name != self.id and not actor.can("AdminUsers"):
+            raise PermissionDeniedError("revoking others' tokens needs AdminUsers")
+        if token_id not in self.tokens:
+            raise StateConflictError("no such active token")
+        self._record("ApiTokenRevoked", token_id=token_id)
+
+    def _on_UserCreated(self, d: dict[str, Any]) -> None:
+        self.email, self.role, self.display_name = d["email"], d["role"], d["display_name"]
+
+    def _on_UserChanged(self, d: dict[str, Any]) -> None:
+        for key, value in d["changes"].items():
+            setattr(self, key, value)
+
+    def _on_ApiTokenCreated(self, d: dict[str, Any]) -> None:
+        self.tokens[d["token_id"]] = d["name"]
+
+    def _on_ApiTokenRevoked(self, d: dict[str, Any]) -> None:
+        self.tokens.pop(d["token_id"], None)

@@ -1,0 +1,181 @@
+"""The ``hub`` command: translate command lines into bus commands and queries."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import click
+
+from hub.accounts import commands as ac
+from hub.actors import system_actor
+from hub.bootstrap import Hub, bootstrap
+from hub.domain import DomainError
+
+
+def _hub() -> Hub:
+    return bootstrap()
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message) from exc
+
+
+@click.group()
+def main() -> None:
+    """OpsHub: tickets, wiki, alerts and runbooks on one event store."""
+
+
+@main.command()
+def init() -> None:
+    """Migrate the database and create the General queue and an admin (idempotent)."""
+    from hub.setup import initialise
+
+    result = initialise(_hub(), os.environ.get("HUB_ADMIN_PASSWORD") or None)
+    if result.created_queue:
+        click.echo("created queue General")
+    if result.admin_password is not None:
+        if os.environ.get("HUB_ADMIN_PASSWORD"):
+            click.echo("created user admin (password from HUB_ADMIN_PASSWORD)")
+        else:
+            click.echo(f"created user admin with password: {result.admin_password}")
+            click.echo("(shown once; change it after logging in)")
+    click.echo("database ready")
+
+
+@main.command()
+@click.option("--http", "http_bind", default=None, help="HOST:PORT for web and API")
+@click.option("--smtp", "smtp_bind", default=None, help="HOST:PORT for the SMTP gateway")
+@click.option("--no-smtp", is_flag=True, help="do not start the SMTP gateway")
+@click.option("--no-scheduler", is_flag=True, help="do not start the scheduler")
+def serve(http_bind: str | None, smtp_bind: str | None, no_smtp: bool,
+          no_scheduler: bool) -> None:
+    """Run web + API, the SMTP gateway and the scheduler in one process."""
+    from hub.serve import run
+
+    run(_hub(), http_bind=http_bind, smtp_bind=smtp_bind, smtp=not no_smtp,
+        scheduler=not no_scheduler)
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["admin", "staff", "customer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def user_add(name: str, email: str, role: str, password_stdin: bool) -> None:
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        _hub().bus.handle(ac.CreateUser(name=name, email=email, role=role, password=password),
+                          system_actor("cli", os.environ.get("USER", "cli")))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created {role} {name} <{email.lower()}>")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--user", "username", default="admin", show_default=True)
+def token_create(name: str, username: str) -> None:
+    """Create a token; it is printed alone on the last line, once."""
+    try:
+        result = _hub().bus.handle(ac.CreateToken(user=username, name=name),
+                                   system_actor("cli", os.environ.get("USER", "cli")))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"token {result['token_id']} for {username} (shown once):")
+    click.echo(result["token"])
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.option("--user", "username", default="admin", show_default=True)
+def token_revoke(token_id: str, username: str) -> None:
+    try:
+        _hub().bus.handle(ac.RevokeToken(user=username, token_id=token_id),
+                          system_actor("cli", os.environ.get("USER", "cli")))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"revoked {token_id}")
+
+
+@main.group()
+def projections() -> None:
+    """Read models derived from the event store."""
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+def projections_rebuild(name: str | None) -> None:
+    """Empty the read models (or one) and replay every event into them."""
+    from tqdm import tqdm
+
+    from hub.db import WRITE
+
+    hub = _hub()
+    names = [name] if name else None
+    if name and name not in hub.runner.projections:
+        raise click.ClickException(
+            f"unknown projection {name!r}; known: {', '.join(sorted(hub.runner.projections))}")
+    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        hub.store.lock_for_append(conn)
+        total = hub.store.last_position(conn)
+        with tqdm(total=total, unit="ev", disable=None) as bar:
+            count = hub.runner.rebuild(conn, names, progress=bar.update)
+    click.echo(f"rebuilt {', '.join(names or sorted(hub.runner.projections))} from {count} events")
+
+
+@main.group()
+def events() -> None:
+    """Inspect the event store."""
+
+
+@events.command("tail")
+@click.option("-n", "count", default=20, show_default=True, help="events to show first")
+@click.option("--follow/--no-follow", default=True, show_default=True)
+@click.option("--after", type=int, default=None, help="start after this global position")
+def events_tail(count: int, follow: bool, after: int | None) -> None:
+    """Print events as JSON lines, oldest first, then follow new ones."""
+    hub = _hub()
+    with hub.engine.connect() as conn:
+        last = hub.store.last_position(conn)
+    position = after if after is not None else max(0, last - count)
+    while True:
+        with hub.engine.connect() as conn:
+            batch = hub.store.read_all(conn, position, 500)
+        for e in batch:
+            click.echo(json.dumps({
+                "position": e.position, "stream": e.stream_id, "version": e.version,
+                "type": e.type, "at": e.at.isoformat() + "Z", "meta": e.meta, "data": e.data,
+            }, default=str))
+            position = e.position
+        if not follow:
+            return
+        if not batch:
+            time.sleep(0.5)
+
+
+@main.command("migrate")
+def migrate_cmd() -> None:
+    """Apply database migrations only."""
+    from hub.migrate import upgrade
+
+    upgrade(_hub().engine)
+    click.echo("migrated")
+
+
+
+
+if __name__ == "__main__":
+    main()

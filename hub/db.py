@@ -1,0 +1,128 @@
+"""Database engine and the core tables (event store, tracking, credentials, sequences).
+
+Feature packages declare their read-model tables on the same ``metadata`` so that
+Alembic and ``hub projections rebuild`` see one schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("position", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("meta", sa.JSON, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("stream_id", sa.String(200), nullable=False),
+    sa.Column("first_position", sa.BigInteger, nullable=True),
+    sa.Column("last_version", sa.Integer, nullable=False),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+projection_positions = sa.Table(
+    "projection_positions",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+sequences = sa.Table(
+    "sequences",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+# Secrets live outside the event stream: events only say that a credential exists.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # password | token
+    sa.Column("username", sa.String(100), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("secret_hash", sa.String(300), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+WRITE = {"hub_write": True}
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the transaction behaviour the event store relies on."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=20,
+            max_overflow=20,
+            **kwargs,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Take over BEGIN from pysqlite so writers use BEGIN IMMEDIATE (no upgrade deadlocks)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Straight to the driver: this runs once per transaction on the hot path.
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get("hub_write")
+                    else "BEGIN")
+
+
+def is_sqlite(engine: Engine | sa.Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+_NEXT_VALUE = (
+    sa.update(sequences)
+    .where(sequences.c.name == sa.bindparam("seq_name"))
+    .values(value=sequences.c.value + 1)
+    .returning(sequences.c.value)
+)
+
+
+def next_sequence(conn: sa.Connection, name: str) -> int:
+    """Allocate the next number of a named sequence inside the caller's transaction."""
+    row = conn.execute(_NEXT_VALUE, {"seq_name": name}).first()
+    if row is not None:
+        return int(row[0])
+    conn.execute(sa.insert(sequences).values(name=name, value=1))
+    return 1

@@ -1,0 +1,127 @@
+"""Shared HTTP plumbing for JSON endpoints: auth, body parsing, error translation.
+
+Entrypoints only translate: they turn a request into a command and a domain
+error into a status code; no rule lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from hub.accounts.auth import authenticate_token
+from hub.actors import Actor
+from hub.bootstrap import Hub
+from hub.domain import DomainError
+from hub.eventstore import ConcurrencyError
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hub_of() -> Hub:
+    return cast(Hub, current_app.extensions["hub"])
+
+
+def error(status: int, message: str, **details: Any) -> Response:
+    response = jsonify({"error": message, **details})
+    response.status_code = status
+    return response
+
+
+class BadRequestError(DomainError):
+    status = 400
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequestError("the request body is empty; a JSON object is expected")
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise BadRequestError("the body must be a JSON object")
+    return document
+
+
+def bearer_actor() -> Actor | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    with hub_of().engine.connect() as conn:
+        return authenticate_token(conn, token.strip(), source="api")
+
+
+def api_auth(fn: F) -> F:
+    """Require a valid bearer token (or a logged-in web session) and set ``g.actor``."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        actor = bearer_actor()
+        if actor is None:
+            # A browser session may read the API; changes need a token (no CSRF there).
+            session_actor = getattr(g, "session_actor", None)
+            if request.method not in ("GET", "HEAD"):
+                session_actor = None
+            if session_actor is None:
+                response = error(401, "authentication required: send Authorization: Bearer TOKEN")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
+                return response
+            actor = session_actor
+        g.actor = actor
+        return fn(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return error(exc.status, exc.message, **exc.details)
+
+    @app.errorhandler(ConcurrencyError)
+    def _concurrency(exc: ConcurrencyError) -> Response:
+        return error(409, "the object changed concurrently; reload and retry",
+                     version=exc.actual)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response | HTTPException:
+        if not wants_json():
+            return exc
+        return error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error(500, "internal error")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version() -> int | None:
+    """The version named by If-Match, None when absent or ``*``."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequestError('If-Match takes the ETag of the ticket, e.g. "3"')
+    return int(value)

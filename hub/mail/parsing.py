@@ -1,0 +1,342 @@
+"""Turn raw RFC 5322 bytes into a :class:`ParsedMail` the gateway can act on.
+
+Inbound mail is untrusted and frequently malformed (wrong charsets, broken MIME, missing
+Message-ID). The gateway must never answer 451 forever for a message it *could* store, so
+parsing never raises: whatever can be read is returned and problems are listed in
+``defects``. MIME structure is left to the stdlib ``email`` package (``policy.default``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.headerregistry import Address
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from hub.mail.sanitize import decode_bytes, fold_quoted, looks_like_bounce
+from hub.sanitize import clean_html, html_to_text
+
+__all__ = [
+    "LOOP_HEADER",
+    "Attachment",
+    "ParsedMail",
+    "decode_bytes",
+    "fold_quoted",
+    "looks_like_bounce",
+    "normalise_message_id",
+    "parse_message",
+]
+
+#: Header stamped on everything OpsHub sends; seeing it inbound means a mail loop.
+LOOP_HEADER = "X-OpsHub-Loop"
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # never meaningful in a header value
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One non-body MIME leaf. ``content_id`` is the bare id (no ``<>``) for ``cid:`` refs."""
+
+    filename: str | None
+    content_type: str
+    content: bytes
+    size: int
+    content_id: str | None
+    disposition: str  # "inline" | "attachment"
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    """Everything the gateway needs from one message; addresses are lowercased."""
+
+    message_id: str
+    message_id_synthesized: bool
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    subject: str
+    from_addr: str | None
+    from_name: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: tuple[str, ...]
+    return_path: str | None  # header value, "" for the null sender "<>"
+    envelope_from: str | None  # as given by the SMTP/IMAP layer
+    date: datetime | None
+    auto_submitted: str | None  # lowercased, e.g. "auto-replied"
+    precedence: str | None  # lowercased
+    list_id: str | None
+    loop: str | None  # value of LOOP_HEADER
+    x_loop: str | None
+    auto_response_suppress: str | None  # Microsoft X-Auto-Response-Suppress, lowercased
+    content_type: str
+    text: str
+    html: str | None
+    attachments: tuple[Attachment, ...]
+    content_sha256: str
+    is_dsn: bool
+    defects: tuple[str, ...]
+
+    @property
+    def sender(self) -> str | None:
+        """Where a human reply should go: Reply-To first, else From."""
+        return self.reply_to[0] if self.reply_to else self.from_addr
+
+
+def normalise_message_id(value: str | None) -> str | None:
+    """Return the first ``<id>`` in ``value``; bare ids (no brackets) are wrapped."""
+    if not value:
+        return None
+    found = _MSGID.search(value)
+    if found:
+        return f"<{found.group(1)}>"
+    bare = value.strip().strip("<>").strip()
+    if bare and not re.search(r"\s", bare):
+        return f"<{bare}>"
+    return None
+
+
+def _message_ids(value: str | None) -> tuple[str, ...]:
+    seen: list[str] = []
+    for found in _MSGID.finditer(value or ""):
+        mid = f"<{found.group(1)}>"
+        if mid not in seen:
+            seen.append(mid)
+    return tuple(seen)
+
+
+class _Reader:
+    """Header accessors that survive malformed input by falling back to raw values."""
+
+    def __init__(self, msg: Message, defects: list[str]) -> None:
+        self.msg = msg
+        self.defects = defects
+        self.raw: dict[str, str] = {}
+        for name, value in msg.raw_items():
+            self.raw.setdefault(name.lower(), value)
+
+    def raw_text(self, name: str) -> str | None:
+        value = self.raw.get(name.lower())
+        if value is None:
+            return None
+        unfolded = re.sub(r"\r?\n[ \t]", " ", value)
+        return decode_bytes(unfolded.encode("utf-8", "surrogateescape"), None)[0].strip()
+
+    def text(self, name: str) -> str | None:
+        if name.lower() not in self.raw:
+            return None
+        try:
+            value = str(self.msg[name])
+        except Exception as exc:  # broken header: the stdlib may raise on access
+            self.defects.append(f"{name}: {exc.__class__.__name__}")
+            return self.raw_text(name)
+        if "\ufffd" in value:  # raw 8-bit bytes: decode them with the lenient charset chain
+            with contextlib.suppress(Exception):
+                value = str(policy.default.header_factory(name, self.raw_text(name) or ""))
+        return _CONTROL.sub("", re.sub(r"[\r\n]+[ \t]*", " ", value)).strip()
+
+    def lower(self, name: str) -> str | None:
+        value = self.text(name)
+        return value.lower() if value else None
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """``[(display_name, addr_spec_lowercased)]``; empty group syntax yields nothing."""
+        if name.lower() not in self.raw:
+            return []
+        try:
+            header = self.msg[name]
+            found: tuple[Address, ...] = tuple(getattr(header, "addresses", ()))
+            pairs = [(a.display_name, a.addr_spec) for a in found]
+        except Exception as exc:
+            self.defects.append(f"{name}: {exc.__class__.__name__}")
+            pairs = getaddresses([self.raw_text(name) or ""])
+        return [(n, a.strip().lower()) for n, a in pairs if "@" in a or a.strip() == ""]
+
+
+def _leaves(part: Message) -> Iterator[Message]:
+    if part.get_content_maintype() == "multipart" and part.is_multipart():
+        for sub in part.get_payload():
+            if isinstance(sub, Message):
+                yield from _leaves(sub)
+    else:
+        yield part
+
+
+def _part_bytes(part: Message) -> bytes:
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        return payload
+    inner = part.get_payload()
+    if isinstance(inner, list):  # message/rfc822, message/delivery-status
+        return b"".join(m.as_bytes(policy=policy.default) for m in inner if isinstance(m, Message))
+    if isinstance(inner, str):
+        return inner.encode("utf-8", "surrogateescape")
+    return b""
+
+
+def _part_text(part: Message, defects: list[str]) -> str:
+    text, problem = decode_bytes(_part_bytes(part), part.get_content_charset())
+    if problem:
+        defects.append(problem)
+    return text
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename() or part.get_param("name")
+    except Exception:
+        return None
+    if isinstance(name, tuple):  # undecoded RFC 2231 triple
+        name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])[0]
+    if not isinstance(name, str) or not name.strip():
+        return None
+    if "=?" in name:  # non-standard but common: encoded-words inside a quoted parameter
+        with contextlib.suppress(Exception):  # keep the literal name if it is garbage
+            name = str(make_header(decode_header(name)))
+    return name.replace("/", "_").replace("\\", "_").strip()
+
+
+def _attachment(part: Message) -> Attachment:
+    disposition = (part.get_content_disposition() or "").lower()
+    content = _part_bytes(part)
+    cid = normalise_message_id(str(part.get("Content-ID", "") or ""))
+    return Attachment(
+        filename=_filename(part),
+        content_type=part.get_content_type(),
+        content=content,
+        size=len(content),
+        content_id=cid[1:-1] if cid else None,
+        disposition="attachment" if disposition == "attachment" else "inline",
+    )
+
+
+def _safe_attachment(part: Message, defects: list[str]) -> Attachment | None:
+    try:
+        return _attachment(part)
+    except Exception as exc:  # one unreadable part must not lose the rest of the mail
+        defects.append(f"MIME: unreadable {part.get_content_type()} part ({exc!r})")
+        return None
+
+
+def _bodies(msg: Message) -> tuple[Message | None, Message | None]:
+    if not isinstance(msg, EmailMessage):
+        return None, None
+    try:
+        plain = msg.get_body(preferencelist=("plain",))
+        rich = msg.get_body(preferencelist=("html",))
+    except Exception:
+        return None, None
+    return plain, rich
+
+
+def _fallback_body(msg: Message) -> Message | None:
+    """First non-attachment text-ish leaf, for mail whose structure ``get_body`` rejects.
+
+    A multipart without a boundary keeps its body as a string; showing it as text beats
+    filing the sender's words as an opaque attachment.
+    """
+    for leaf in _leaves(msg):
+        if leaf.get_content_disposition() != "attachment" and leaf.get_content_maintype() in {
+            "text",
+            "multipart",
+        }:
+            return leaf
+    return None
+
+
+def _date(reader: _Reader) -> datetime | None:
+    raw = reader.raw_text("Date")
+    if not raw:
+        return None
+    try:
+        return parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        reader.defects.append("Date: unparseable")
+        return None
+
+
+def _return_path(reader: _Reader) -> str | None:
+    raw = reader.raw_text("Return-Path")
+    if raw is None:
+        return None
+    return parseaddr(raw)[1].strip().lower()
+
+
+def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
+    """Parse ``raw`` (as received, any line endings) without ever raising.
+
+    ``envelope_from`` is the SMTP ``MAIL FROM`` (``""`` for the null sender), which the
+    headers cannot be trusted to carry; it is kept verbatim for loop detection.
+    """
+    defects: list[str] = []
+    digest = hashlib.sha256(raw).hexdigest()
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    reader = _Reader(msg, defects)
+
+    message_id = normalise_message_id(reader.raw_text("Message-ID"))
+    synthesized = message_id is None
+    if message_id is None:
+        message_id = f"<{digest[:40]}@synthesized.opshub.invalid>"
+        defects.append("Message-ID: missing, synthesized from content")
+
+    plain, rich = _bodies(msg)
+    if plain is None and rich is None:
+        plain = _fallback_body(msg)
+    html_src = _part_text(rich, defects) if rich is not None else None
+    if plain is not None:
+        text = _part_text(plain, defects)
+    elif html_src is not None:
+        text = html_to_text(html_src)
+    else:
+        text = ""
+    attachments = tuple(
+        att
+        for leaf in _leaves(msg)
+        if leaf is not plain and leaf is not rich
+        if (att := _safe_attachment(leaf, defects)) is not None
+    )
+    for part in msg.walk():
+        defects.extend(f"MIME: {d.__class__.__name__}" for d in part.defects)
+
+    senders = reader.addresses("From")
+    from_name, from_addr = senders[0] if senders else (None, None)
+    subject = reader.text("Subject") or ""
+    content_type = msg.get_content_type()
+    return ParsedMail(
+        message_id=message_id,
+        message_id_synthesized=synthesized,
+        in_reply_to=normalise_message_id(reader.raw_text("In-Reply-To")),
+        references=_message_ids(reader.raw_text("References")),
+        subject=subject,
+        from_addr=from_addr or None,
+        from_name=from_name or None,
+        to=tuple(a for _, a in reader.addresses("To") if a),
+        cc=tuple(a for _, a in reader.addresses("Cc") if a),
+        reply_to=tuple(a for _, a in reader.addresses("Reply-To") if a),
+        return_path=_return_path(reader),
+        envelope_from=envelope_from,
+        date=_date(reader),
+        auto_submitted=reader.lower("Auto-Submitted"),
+        precedence=reader.lower("Precedence"),
+        list_id=reader.text("List-Id"),
+        loop=reader.text(LOOP_HEADER),
+        x_loop=reader.lower("X-Loop"),
+        auto_response_suppress=reader.lower("X-Auto-Response-Suppress"),
+        content_type=content_type,
+        text=text.replace("\r\n", "\n"),
+        html=clean_html(html_src) if html_src is not None else None,
+        attachments=attachments,
+        content_sha256=digest,
+        is_dsn=looks_like_bounce(
+            content_type, msg.get_param("report-type"), subject, from_addr, envelope_from
+        ),
+        defects=tuple(dict.fromkeys(defects)),
+    )

@@ -1,0 +1,262 @@
+"""JSON API for tickets and queues: translate requests into commands and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from hub.domain import ValidationError
+from hub.httpapi import (
+    BadRequestError,
+    api_auth,
+    etag_of,
+    hub_of,
+    if_match_version,
+    json_body,
+)
+from hub.tickets import commands as c
+from hub.tickets import queries as q
+from hub.tickets.tables import queues
+
+bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
+
+CREATE_KEYS = {"queue", "subject", "body", "requestors", "priority", "fields", "cc", "admincc",
+               "due", "owner", "status"}
+PATCH_KEYS = {"status", "owner", "priority", "queue", "fields", "subject", "due", "force"}
+
+
+def _reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = set(body) - allowed
+    if unknown:
+        raise BadRequestError(f"unknown fields: {sorted(unknown)}", allowed=sorted(allowed))
+
+
+def _text(body: dict[str, Any], key: str, required: bool = True) -> str:
+    value = body.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequestError(f"{key!r} must be a string")
+    return value
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        return None
+    if len(key) > 200:
+        raise BadRequestError("Idempotency-Key is at most 200 characters")
+    return f"api:{g.actor.name}:{key}"
+
+
+def _ticket_response(ticket_id: int, status: int = 200) -> Response:
+    hub = hub_of()
+    with hub.engine.connect() as conn:
+        ticket = q.get_ticket(conn, g.actor, ticket_id)
+    response = jsonify(ticket)
+    response.status_code = status
+    response.headers["ETag"] = etag_of(ticket["version"])
+    return response
+
+
+@bp.post("/tickets")
+@api_auth
+def create_ticket() -> Response:
+    body = json_body()
+    _reject_unknown(body, CREATE_KEYS)
+    fields = body.get("fields")
+    if fields is not None and not isinstance(fields, dict):
+        raise BadRequestError("'fields' must be an object")
+    command = c.CreateTicket(
+        queue=_text(body, "queue"), subject=_text(body, "subject"),
+        body=_text(body, "body", required=False), requestors=body.get("requestors"),
+        cc=body.get("cc"), admincc=body.get("admincc"), priority=body.get("priority", 0),
+        due=body.get("due"), fields=fields, owner=body.get("owner"), status=body.get("status"),
+    )
+    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    response = _ticket_response(result["id"], 201)
+    response.headers["Location"] = f"/api/v1/tickets/{result['id']}"
+    return response
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@api_auth
+def get_ticket(ticket_id: int) -> Response:
+    as_of = request.args.get("as_of")
+    if as_of:
+        hub = hub_of()
+        with hub.engine.connect() as conn:
+            ticket = q.ticket_as_of(conn, hub.store, g.actor, ticket_id, as_of)
+        response = jsonify(ticket)
+        response.headers["ETag"] = etag_of(ticket["version"])
+        return response
+    return _ticket_response(ticket_id)
+
+
+@bp.patch("/tickets/<int:ticket_id>")
+@api_auth
+def patch_ticket(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, PATCH_KEYS)
+    if "fields" in body and not isinstance(body["fields"], dict):
+        raise BadRequestError("'fields' must be an object")
+    for key in ("status", "queue", "subject"):
+        if key in body and not isinstance(body[key], str):
+            raise BadRequestError(f"{key!r} must be a string")
+    if "owner" in body and body["owner"] is not None and not isinstance(body["owner"], str):
+        raise BadRequestError("'owner' must be a user name or null")
+    command = c.UpdateTicket(
+        ticket_id=ticket_id, expected_version=if_match_version(),
+        status=body.get("status"), owner=body.get("owner") or None,
+        owner_set="owner" in body, priority=body.get("priority"), queue=body.get("queue"),
+        subject=body.get("subject"), due=body.get("due"), due_set="due" in body,
+        fields=body.get("fields"), force=bool(body.get("force", False)),
+    )
+    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    return _ticket_response(result["id"])
+
+
+def _message(ticket_id: int, kind: type[c.Correspond] | type[c.Comment]) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"body"})
+    command = kind(ticket_id=ticket_id, body=_text(body, "body"))
+    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    return _ticket_response(result["id"], 201)
+
+
+@bp.post("/tickets/<int:ticket_id>/correspond")
+@api_auth
+def correspond(ticket_id: int) -> Response:
+    return _message(ticket_id, c.Correspond)
+
+
+@bp.post("/tickets/<int:ticket_id>/comment")
+@api_auth
+def comment(ticket_id: int) -> Response:
+    return _message(ticket_id, c.Comment)
+
+
+@bp.get("/tickets/<int:ticket_id>/history")
+@api_auth
+def history(ticket_id: int) -> Response:
+    hub = hub_of()
+    with hub.engine.connect() as conn:
+        return jsonify(q.history(conn, hub.store, g.actor, ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/owner")
+@api_auth
+def owner(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"action", "owner"})
+    action = body.get("action")
+    if action not in ("take", "untake", "steal", "assign"):
+        raise BadRequestError("action is one of take, untake, steal, assign")
+    command = c.ChangeOwner(ticket_id=ticket_id, how=action, owner=body.get("owner"))
+    result = hub_of().bus.handle(command, g.actor)
+    return _ticket_response(result["id"])
+
+
+@bp.post("/tickets/<int:ticket_id>/watchers")
+@api_auth
+def watchers(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"role", "address", "remove"})
+    command = c.ChangeWatcher(ticket_id=ticket_id, role=_text(body, "role"),
+                              address=_text(body, "address"), add=not body.get("remove", False))
+    result = hub_of().bus.handle(command, g.actor)
+    return _ticket_response(result["id"])
+
+
+@bp.post("/tickets/<int:ticket_id>/links")
+@api_auth
+def links(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"kind", "target", "remove"})
+    target = body.get("target")
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise BadRequestError("'target' must be a ticket number")
+    command = c.LinkTickets(ticket_id=ticket_id, kind=_text(body, "kind"), target=target,
+                            add=not body.get("remove", False))
+    result = hub_of().bus.handle(command, g.actor)
+    return _ticket_response(result["id"])
+
+
+@bp.post("/tickets/<int:ticket_id>/merge")
+@api_auth
+def merge(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"into"})
+    into = body.get("into")
+    if isinstance(into, bool) or not isinstance(into, int):
+        raise BadRequestError("'into' must be a ticket number")
+    result = hub_of().bus.handle(c.MergeTickets(ticket_id=ticket_id, into=into), g.actor)
+    return _ticket_response(result["id"])
+
+
+@bp.post("/tickets/<int:ticket_id>/time")
+@api_auth
+def time_worked(ticket_id: int) -> Response:
+    body = json_body()
+    _reject_unknown(body, {"minutes", "user"})
+    minutes = body.get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise BadRequestError("'minutes' must be a whole number")
+    command = c.RecordTime(ticket_id=ticket_id, minutes=minutes, user=body.get("user"))
+    result = hub_of().bus.handle(command, g.actor)
+    return _ticket_response(result["id"])
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationError(f"{name} must be a whole number") from exc
+
+
+@bp.get("/tickets")
+@api_auth
+def list_tickets() -> Response:
+    args = request.args
+    status = [s for s in args.get("status", "").split(",") if s] or None
+    flt = q.TicketFilter(
+        queue=args.get("queue") or None, status=status, owner=args.get("owner"),
+        requestor=args.get("requestor") or None, q=args.get("q") or None,
+        limit=_int_arg("limit", 50), offset=_int_arg("offset", 0),
+        order=args.get("order", "-id"),
+    )
+    with hub_of().engine.connect() as conn:
+        return jsonify(q.list_tickets(conn, g.actor, flt))
+
+
+@bp.get("/queues")
+@api_auth
+def list_queues() -> Response:
+    import sqlalchemy as sa
+
+    with hub_of().engine.connect() as conn:
+        rows = conn.execute(sa.select(queues).where(queues.c.disabled.is_(False))).all()
+    return jsonify({"queues": [
+        {"name": r.name, "address": r.address, "comment_address": r.comment_address,
+         "lifecycle": r.spec.get("lifecycle", {}).get("name", "default"),
+         "custom_fields": r.spec.get("custom_fields", [])}
+        for r in rows
+    ]})
+
+
+@bp.post("/queues")
+@api_auth
+def create_queue() -> Response:
+    body = json_body()
+    allowed = {"name", "description", "address", "comment_address", "lifecycle",
+               "custom_fields", "reopen_policy", "customers_may_create"}
+    _reject_unknown(body, allowed)
+    command = c.CreateQueue(**{k: v for k, v in body.items() if k in allowed})
+    result = hub_of().bus.handle(command, g.actor)
+    response = jsonify(result)
+    response.status_code = 201
+    return response

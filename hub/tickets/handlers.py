@@ -1,0 +1,201 @@
+"""Ticket command handlers: load aggregates, grant the actor's rights, call the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.accounts.model import User
+from hub.accounts.rights import rights_for
+from hub.actors import Actor
+from hub.db import next_sequence
+from hub.domain import (
+    NotFoundError,
+    PermissionDeniedError,
+    StaleVersionError,
+    ValidationError,
+)
+from hub.messagebus import MessageBus, UnitOfWork
+from hub.tickets import commands as c
+from hub.tickets.model import LINK_KINDS, Ticket
+from hub.tickets.queues import Queue, QueueSpec
+
+MAX_MERGE_HOPS = 20
+
+
+def load_queue(uow: UnitOfWork, name: str) -> Queue:
+    queue = uow.get(Queue, name.lower(), must_exist=False)
+    if not queue.exists or queue.disabled:
+        raise NotFoundError(f"queue {name} not found")
+    return queue
+
+
+def load_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    """Load a ticket, following merges so an old number reaches the survivor."""
+    ticket = uow.get(Ticket, ticket_id, must_exist=False)
+    hops = 0
+    while ticket.merged_into is not None and hops < MAX_MERGE_HOPS:
+        ticket = uow.get(Ticket, ticket.merged_into, must_exist=False)
+        hops += 1
+    if not ticket.exists:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def acting(actor: Actor, queue: QueueSpec, ticket: Ticket | None = None) -> Actor:
+    roles = ticket.roles_of(actor) if ticket is not None else set()
+    return actor.with_rights(
+        rights_for(actor, ticket_roles=roles, customers_may_create=queue.customers_may_create)
+    )
+
+
+def _may_own(uow: UnitOfWork, name: str) -> bool:
+    user = uow.get(User, name, must_exist=False)
+    if not user.exists:
+        raise ValidationError(f"unknown user {name!r}")
+    return user.role in ("admin", "staff") and not user.disabled
+
+
+def create_queue(cmd: c.CreateQueue, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    queue = uow.get(Queue, cmd.name.lower(), must_exist=False)
+    queue.create(actor, name=cmd.name, description=cmd.description, address=cmd.address,
+                 comment_address=cmd.comment_address, lifecycle=cmd.lifecycle,
+                 custom_fields=cmd.custom_fields, reopen_policy=cmd.reopen_policy,
+                 customers_may_create=cmd.customers_may_create)
+    return {"name": cmd.name}
+
+
+def change_queue(cmd: c.ChangeQueue, uow: UnitOfWork, actor: Actor) -> None:
+    load_queue(uow, cmd.name).change(actor, **cmd.changes)
+
+
+def create_ticket(cmd: c.CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    queue = load_queue(uow, cmd.queue).spec
+    if cmd.owner is not None and not _may_own(uow, cmd.owner):
+        raise ValidationError(f"{cmd.owner} may not own tickets")
+    number = next_sequence(uow.conn, "ticket")
+    ticket = Ticket(str(number))
+    ticket.create(acting(actor, queue), queue, subject=cmd.subject, body=cmd.body,
+                  requestors=cmd.requestors, cc=cmd.cc, admincc=cmd.admincc,
+                  priority=cmd.priority, due=cmd.due, fields=cmd.fields, owner=cmd.owner,
+                  status=cmd.status, content_type=cmd.content_type, extra=cmd.extra)
+    uow.add(ticket)
+    return {"id": number}
+
+
+def correspond(cmd: c.Correspond, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    queue = load_queue(uow, ticket.queue).spec
+    ticket.correspond(acting(actor, queue, ticket), queue, cmd.body, cmd.extra)
+    return {"id": ticket.number}
+
+
+def comment(cmd: c.Comment, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    queue = load_queue(uow, ticket.queue).spec
+    ticket.comment(acting(actor, queue, ticket), cmd.body, cmd.extra)
+    return {"id": ticket.number}
+
+
+def open_dependencies(uow: UnitOfWork, ticket: Ticket) -> list[int]:
+    still_open = []
+    for other_id in ticket.links["depends_on"]:
+        try:
+            other = load_ticket(uow, other_id)
+        except NotFoundError:
+            continue
+        if load_queue(uow, other.queue).lifecycle.is_active(other.status):
+            still_open.append(other.number)
+    return still_open
+
+
+def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    if cmd.expected_version is not None and ticket.version != cmd.expected_version:
+        raise StaleVersionError(
+            f"ticket {ticket.number} is at version {ticket.version}",
+            version=ticket.version,
+        )
+    queue = load_queue(uow, ticket.queue).spec
+    who = acting(actor, queue, ticket)
+    if cmd.queue is not None and cmd.queue.lower() != ticket.queue.lower():
+        target = load_queue(uow, cmd.queue).spec
+        ticket.move(who, target, acting(actor, target).can("CreateTicket"))
+        queue = target
+        who = acting(actor, queue, ticket)
+    if cmd.fields:
+        ticket.set_fields(who, queue, cmd.fields)
+    if cmd.owner_set:
+        may_own = cmd.owner is None or _may_own(uow, cmd.owner)
+        how = "take" if cmd.owner == actor.name else ("untake" if cmd.owner is None else "assign")
+        ticket.set_owner(who, cmd.owner, how=how, new_owner_may_own=may_own)
+    if cmd.priority is not None:
+        ticket.set_priority(who, cmd.priority)
+    if cmd.subject is not None:
+        ticket.set_subject(who, cmd.subject)
+    if cmd.due_set:
+        ticket.set_due(who, cmd.due)
+    if cmd.status is not None:
+        deps = open_dependencies(uow, ticket) if cmd.status == queue.lifecycle.resolved else []
+        ticket.change_status(who, queue, cmd.status, open_dependencies=deps, force=cmd.force)
+    return {"id": ticket.number}
+
+
+def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    queue = load_queue(uow, ticket.queue).spec
+    new = actor.name if cmd.how in ("take", "steal") else cmd.owner
+    if cmd.how == "untake":
+        new = None
+    may_own = new is None or _may_own(uow, new)
+    ticket.set_owner(acting(actor, queue, ticket), new, how=cmd.how, new_owner_may_own=may_own)
+    return {"id": ticket.number}
+
+
+def change_watcher(cmd: c.ChangeWatcher, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    queue = load_queue(uow, ticket.queue).spec
+    ticket.watch(acting(actor, queue, ticket), cmd.role, cmd.address, cmd.add)
+    return {"id": ticket.number}
+
+
+def link_tickets(cmd: c.LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    other = load_ticket(uow, cmd.target)
+    queue = load_queue(uow, ticket.queue).spec
+    if cmd.kind not in LINK_KINDS:
+        raise ValidationError(f"link kind is one of {sorted(LINK_KINDS)}")
+    ticket.link(acting(actor, queue, ticket), cmd.kind, other.number, cmd.add)
+    other.link(actor, LINK_KINDS[cmd.kind], ticket.number, cmd.add, reverse=True)
+    return {"id": ticket.number}
+
+
+def merge_tickets(cmd: c.MergeTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    survivor = load_ticket(uow, cmd.into)
+    queue = load_queue(uow, ticket.queue).spec
+    target_queue = load_queue(uow, survivor.queue).spec
+    if not acting(actor, target_queue, survivor).can("ModifyTicket"):
+        raise PermissionDeniedError("merging needs ModifyTicket on both tickets")
+    ticket.merge_into(acting(actor, queue, ticket), survivor)
+    return {"id": survivor.number}
+
+
+def record_time(cmd: c.RecordTime, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    queue = load_queue(uow, ticket.queue).spec
+    ticket.record_time(acting(actor, queue, ticket), cmd.minutes, cmd.user)
+    return {"id": ticket.number}
+
+
+def register(bus: MessageBus) -> None:
+    bus.register(c.CreateQueue, create_queue)
+    bus.register(c.ChangeQueue, change_queue)
+    bus.register(c.CreateTicket, create_ticket)
+    bus.register(c.Correspond, correspond)
+    bus.register(c.Comment, comment)
+    bus.register(c.UpdateTicket, update_ticket)
+    bus.register(c.ChangeOwner, change_owner)
+    bus.register(c.ChangeWatcher, change_watcher)
+    bus.register(c.LinkTickets, link_tickets)
+    bus.register(c.MergeTickets, merge_tickets)
+    bus.register(c.RecordTime, record_time)

@@ -1,0 +1,211 @@
+"""Read side of tickets: lookups, lists, history and "as of" views, filtered by viewer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.actors import Actor
+from hub.domain import NotFoundError, ValidationError
+from hub.eventstore import EventStore, StoredEvent
+from hub.tickets.model import Ticket
+from hub.tickets.snapshot import iso, public, snapshot
+from hub.tickets.tables import queues, ticket_watchers, tickets
+
+MAX_LIMIT = 1000
+PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded"})
+CUSTOMER_ROLES = ("requestors", "cc")
+
+
+_QUEUE_SPEC = sa.select(queues.c.spec).where(queues.c.key == sa.bindparam("key"))
+
+
+def _internal_fields(conn: sa.Connection, queue: str) -> frozenset[str]:
+    spec = conn.execute(_QUEUE_SPEC, {"key": queue.lower()}).scalar()
+    if not spec:
+        return frozenset()
+    return frozenset(f["name"] for f in spec.get("custom_fields", []) if f.get("internal"))
+
+
+def can_see(viewer: Actor, state: dict[str, Any]) -> bool:
+    if viewer.is_staff:
+        return True
+    watchers = state["watchers"]
+    return any(viewer.email in watchers.get(role, []) for role in CUSTOMER_ROLES)
+
+
+def resolve_id(conn: sa.Connection, ticket_id: int) -> int:
+    """Follow merges: an old ticket number keeps working and names the survivor."""
+    current = ticket_id
+    for _ in range(20):
+        row = conn.execute(
+            sa.select(tickets.c.merged_into).where(tickets.c.id == current)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"ticket {ticket_id} not found")
+        if row.merged_into is None:
+            return current
+        current = int(row.merged_into)
+    return current
+
+
+_STATE = sa.select(tickets.c.state, tickets.c.merged_into).where(
+    tickets.c.id == sa.bindparam("ticket_id"))
+
+
+def get_state(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, Any]:
+    row = conn.execute(_STATE, {"ticket_id": ticket_id}).first()
+    if row is None:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    state = row.state
+    if row.merged_into is not None:
+        real = resolve_id(conn, ticket_id)
+        state = conn.execute(_STATE, {"ticket_id": real}).one().state
+    if not can_see(viewer, state):
+        # Not 403: customers must not learn which ticket numbers exist.
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return dict(state)
+
+
+def get_ticket(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, Any]:
+    state = get_state(conn, viewer, ticket_id)
+    return public(state, internal_fields=_internal_fields(conn, state["queue"]),
+                  staff=viewer.is_staff)
+
+
+def parse_as_of(value: str) -> tuple[int | None, dt.datetime | None]:
+    if value.isdigit():
+        return int(value), None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError("as_of is an event position or an ISO 8601 time") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return None, moment
+
+
+def ticket_as_of(conn: sa.Connection, store: EventStore, viewer: Actor, ticket_id: int,
+                 as_of: str) -> dict[str, Any]:
+    """Rebuild the ticket from its stream up to a position or a time."""
+    position, moment = parse_as_of(as_of)
+    current = get_state(conn, viewer, ticket_id)
+    real = current["id"]
+    ticket = Ticket(str(real))
+    ticket.replay(store.read_stream(conn, Ticket.stream_id_for(real), to_position=position,
+                                    to_time=moment))
+    if ticket.version == 0:
+        raise NotFoundError(f"ticket {ticket_id} did not exist then")
+    state = snapshot(ticket)
+    out = public(state, internal_fields=_internal_fields(conn, state["queue"]),
+                 staff=viewer.is_staff)
+    out["as_of"] = as_of
+    return out
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    queue: str | None = None
+    status: list[str] | None = None
+    owner: str | None = None
+    requestor: str | None = None
+    q: str | None = None
+    limit: int = 50
+    offset: int = 0
+    order: str = "-id"
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+
+
+ORDERS = {"id": tickets.c.id, "priority": tickets.c.priority, "updated": tickets.c.updated_at,
+          "created": tickets.c.created_at, "status": tickets.c.status,
+          "subject": tickets.c.subject, "owner": tickets.c.owner, "queue": tickets.c.queue}
+
+
+def _visible_to(viewer: Actor) -> Any:
+    mine = sa.select(ticket_watchers.c.ticket_id).where(
+        ticket_watchers.c.address == viewer.email,
+        ticket_watchers.c.role.in_(CUSTOMER_ROLES),
+    )
+    return tickets.c.id.in_(mine)
+
+
+def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[str, Any]:
+    if not 1 <= f.limit <= MAX_LIMIT or f.offset < 0:
+        raise ValidationError(f"limit is 1 to {MAX_LIMIT} and offset at least 0")
+    where: list[Any] = [tickets.c.merged_into.is_(None)]
+    if not viewer.is_staff:
+        where.append(_visible_to(viewer))
+    if f.queue:
+        where.append(sa.func.lower(tickets.c.queue) == f.queue.lower())
+    if f.status:
+        where.append(tickets.c.status.in_(f.status))
+    if f.owner is not None:
+        where.append(tickets.c.owner.is_(None) if f.owner in ("", "Nobody")
+                     else tickets.c.owner == f.owner)
+    if f.requestor:
+        where.append(tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
+            ticket_watchers.c.address == f.requestor.lower(),
+            ticket_watchers.c.role == "requestors")))
+    if f.q:
+        for word in f.q.lower().split()[:10]:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(tickets.c.search_text.like(f"%{escaped}%", escape="\\"))
+    if f.updated_after:
+        where.append(tickets.c.updated_at >= f.updated_after)
+    if f.updated_before:
+        where.append(tickets.c.updated_at < f.updated_before)
+    key = f.order.lstrip("-")
+    if key not in ORDERS:
+        raise ValidationError(f"order is one of {sorted(ORDERS)} (prefix - for descending)")
+    column = ORDERS[key]
+    ordering = [column.desc() if f.order.startswith("-") else column.asc(), tickets.c.id.desc()]
+    total = conn.execute(sa.select(sa.func.count()).select_from(tickets).where(*where)).scalar()
+    rows = conn.execute(
+        sa.select(tickets.c.state).where(*where).order_by(*ordering)
+        .limit(f.limit).offset(f.offset)
+    ).all()
+    hidden: dict[str, frozenset[str]] = {}
+    out = []
+    for row in rows:
+        queue = row.state["queue"]
+        if queue not in hidden:
+            hidden[queue] = _internal_fields(conn, queue)
+        out.append(public(row.state, internal_fields=hidden[queue], staff=viewer.is_staff))
+    return {"tickets": out, "total": int(total or 0)}
+
+
+def history(conn: sa.Connection, store: EventStore, viewer: Actor,
+            ticket_id: int) -> list[dict[str, Any]]:
+    """The ticket's event stream (and those of tickets merged into it), as the viewer may see."""
+    state = get_state(conn, viewer, ticket_id)
+    streams = [state["id"], *state["merged_from"]]
+    events: list[StoredEvent] = []
+    for number in streams:
+        events.extend(store.read_stream(conn, Ticket.stream_id_for(number)))
+    events.sort(key=lambda e: e.position)
+    hidden = _internal_fields(conn, state["queue"])
+    out = []
+    for e in events:
+        if not viewer.is_staff and not _customer_may_see(e, hidden):
+            continue
+        out.append({
+            "position": e.position, "version": e.version, "type": e.type,
+            "ticket_id": int(e.stream_id.split("-", 1)[1]),
+            "actor": e.meta.get("actor"), "source": e.meta.get("source"), "at": iso(e.at),
+            "data": e.data,
+        })
+    return out
+
+
+def _customer_may_see(event: StoredEvent, hidden: frozenset[str]) -> bool:
+    if event.type in PRIVATE_EVENTS:
+        return False
+    if event.type in ("TicketWatcherAdded", "TicketWatcherRemoved"):
+        return bool(event.data.get("role") != "admincc")
+    if event.type == "TicketFieldChanged":
+        return event.data.get("name") not in hidden
+    return True

@@ -1,0 +1,305 @@
+"""Render a wiki topic: TWiki macros, then Markdown with wiki extensions, then nh3.
+
+Links are made by Markdown inline patterns (not by regexes over HTML), so code spans,
+code blocks and existing links are never rewritten.  ``op`` fences become runbook
+step cards.  Everything, including our own markup, passes through a wiki-specific
+nh3 allow-list at the end, so a bug in an extension cannot open an XSS hole: no
+script, no event-handler attribute and only http/https/mailto/relative URLs survive.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
+
+from hub.runbooks.steps import StepSpec, parse_params, parse_step
+from hub.wiki.macros import MacroContext, expand, topic_href
+from hub.wiki.wikiwords import BRACKET_RE, WIKIWORD_RE, resolve_target, split_code
+
+ExistsFn = Callable[[str, str], bool]
+
+
+@dataclass(frozen=True)
+class StepRunInfo:
+    """Run state shown on a step card (from the run read model)."""
+
+    state: str
+    approved_by: str | None = None
+    plan: str = ""
+    output: str = ""
+
+
+StepDecorator = Callable[[StepSpec], StepRunInfo | None]
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[tuple[int, str, str]] = field(default_factory=list)
+    links: set[tuple[str, str]] = field(default_factory=set)
+    includes: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _State:
+    """Per-render state shared by the extension's processors."""
+
+    def __init__(self, web: str, exists: ExistsFn, decorate: StepDecorator | None) -> None:
+        self.web = web
+        self.exists_fn = exists
+        self.decorate = decorate
+        self.links: set[tuple[str, str]] = set()
+        self.errors: list[str] = []
+        self._cache: dict[tuple[str, str], bool] = {}
+
+    def link(self, web: str, topic: str, label: str, anchor: str = "") -> etree.Element:
+        key = (web, topic)
+        self.links.add(key)
+        if key not in self._cache:
+            self._cache[key] = bool(self.exists_fn(web, topic))
+        el = etree.Element("a")
+        if self._cache[key]:
+            el.set("href", topic_href(web, topic) + (f"#{anchor}" if anchor else ""))
+            el.set("class", "wiki-link")
+            el.text = AtomicString(label)
+        else:
+            el.set("href", topic_href(web, topic) + "?create=1")
+            el.set("class", "wiki-missing")
+            el.text = AtomicString(f"{label}?")
+        return el
+
+
+class _WikiWordPattern(InlineProcessor):
+    ANCESTOR_EXCLUDES = ("a", "code", "pre")
+
+    def __init__(self, state: _State, md: markdown.Markdown) -> None:
+        super().__init__(WIKIWORD_RE.pattern, md)
+        self.state = state
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element | str, int, int]:
+        shown = m.group(0).lstrip("!")
+        if m.group("bang"):
+            return AtomicString(shown), m.start(0), m.end(0)
+        return self.state.link(m.group("web") or self.state.web, m.group("topic"), shown), \
+            m.start(0), m.end(0)
+
+
+class _BracketPattern(InlineProcessor):
+    ANCESTOR_EXCLUDES = ("a", "code", "pre")
+
+    def __init__(self, state: _State, md: markdown.Markdown) -> None:
+        super().__init__(BRACKET_RE.pattern, md)
+        self.state = state
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element | str, int, int]:
+        target = m.group("target").strip()
+        label = (m.group("label") or target).strip()
+        if m.group("bang"):
+            return AtomicString(m.group(0)[1:]), m.start(0), m.end(0)
+        resolved = resolve_target(target, self.state.web)
+        if resolved is None:
+            el = etree.Element("a")
+            el.set("href", target)  # the sanitiser drops unsafe schemes
+            el.text = AtomicString(label)
+            return el, m.start(0), m.end(0)
+        web, topic, anchor = resolved
+        return self.state.link(web, topic, label, anchor), m.start(0), m.end(0)
+
+
+class _StepPreprocessor(Preprocessor):
+    """Turn ``op``/``params`` fences into stashed HTML before ``fenced_code`` sees them."""
+
+    def __init__(self, state: _State, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.state = state
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        n = 0
+        for seg in split_code("\n".join(lines)):
+            lang, body = seg.lang, seg.body
+            if lang == "op":
+                n += 1
+                html = self.step(body, n, numbered=True)
+            elif lang == "op-included":
+                html = self.step(body, 0, numbered=False)
+            elif lang == "params":
+                html = self.params(body)
+            else:
+                out.append(seg.text)
+                continue
+            out.append(f"\n\n{self.md.htmlStash.store(html)}\n\n")
+        return "".join(out).split("\n")
+
+    def step(self, body: str, n: int, *, numbered: bool) -> str:
+        spec, errors = parse_step(body, max(n, 1))
+        if spec is None:
+            self.state.errors.extend(errors if numbered else [f"included {e}" for e in errors])
+            items = "".join(f"<li>{escape(e)}</li>" for e in errors)
+            return (f'<div class="runbook-step runbook-step-error"><pre><code>{escape(body)}'
+                    f'</code></pre><ul class="wiki-notice">{items}</ul></div>')
+        info = self.state.decorate(spec) if self.state.decorate and numbered else None
+        classes = "runbook-step" + ("" if numbered else " runbook-step-included")
+        classes += f" step-state-{info.state}" if info and re.fullmatch(r"[a-z]+", info.state) \
+            else ""
+        number = f'<span class="step-number">Step {n}</span> ' if numbered else ""
+        approval = ('<span class="step-approval approval-required">approval required</span>'
+                    if spec.approval == "required" else "")
+        rows = "".join(f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
+                       for k, v in spec.params.items())
+        extra = []
+        if spec.timeout:
+            extra.append(f"<li>timeout: {spec.timeout}s</li>")
+        if spec.verify is not None:
+            extra.append(f"<li>verify: <code>{escape(str(spec.verify))}</code></li>")
+        html = (f'<div class="{classes}" data-step="{n}"><p class="step-head">{number}'
+                f'<strong class="step-name">{escape(spec.name)}</strong> '
+                f'<code class="step-action">{escape(spec.action)}</code> {approval}</p>'
+                f'<table class="step-params"><tbody>{rows}</tbody></table>')
+        if extra:
+            html += f'<ul class="step-meta">{"".join(extra)}</ul>'
+        if info is not None:
+            html += _run_info(info)
+        return html + "</div>"
+
+    def params(self, body: str) -> str:
+        specs, errors = parse_params(body)
+        self.state.errors.extend(errors)
+        rows = "".join(
+            f"<tr><td><code>{escape(p.name)}</code></td><td>{escape(p.type)}</td>"
+            f"<td>{'yes' if p.required else 'no'}</td>"
+            f"<td>{escape('' if p.default is None else str(p.default))}</td>"
+            f"<td>{escape(', '.join(p.choices) or p.description)}</td></tr>"
+            for p in specs
+        )
+        head = "".join(f"<th>{h}</th>" for h in ("Parameter", "Type", "Required", "Default", ""))
+        return (f'<div class="runbook-params"><table><thead><tr>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table></div>")
+
+
+def _run_info(info: StepRunInfo) -> str:
+    by = f" (approved by {escape(info.approved_by)})" if info.approved_by else ""
+    html = f'<p class="step-status">State: <strong>{escape(info.state)}</strong>{by}</p>'
+    if info.plan:
+        html += f'<pre class="step-plan"><code>{escape(info.plan)}</code></pre>'
+    if info.output:
+        html += f'<pre class="step-output"><code>{escape(info.output)}</code></pre>'
+    return html
+
+
+class WikiExtension(Extension):
+    def __init__(self, state: _State) -> None:
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.register(_StepPreprocessor(self.state, md), "runbook_steps", 27)
+        md.inlinePatterns.register(_BracketPattern(self.state, md), "wiki_bracket", 175)
+        md.inlinePatterns.register(_WikiWordPattern(self.state, md), "wikiword", 45)
+
+
+def render(
+    text: str,
+    *,
+    web: str,
+    topic: str,
+    exists: ExistsFn,
+    macros: MacroContext | None = None,
+    step_state: StepDecorator | None = None,
+) -> Rendered:
+    """Render topic text to sanitised HTML; problems are reported, never raised."""
+    expansion = expand(text, web=web, topic=topic, context=macros)
+    state = _State(web, exists, step_state)
+    md = markdown.Markdown(
+        extensions=["tables", "fenced_code", "sane_lists", "toc", WikiExtension(state)],
+        extension_configs={"toc": {"marker": "[TOC]", "toc_class": "toc"}},
+        output_format="html",
+    )
+    errors = list(expansion.errors)
+    try:
+        html = md.convert(expansion.text)
+    except Exception as exc:  # e.g. RecursionError on absurd nesting
+        errors.append(f"Markdown rendering failed: {type(exc).__name__}")
+        html = f"<pre>{escape(text)}</pre>"
+    errors.extend(state.errors)
+    return Rendered(
+        html=sanitize_wiki_html(html),
+        toc=_flatten(getattr(md, "toc_tokens", [])),
+        links=state.links,
+        includes=expansion.includes,
+        errors=errors,
+    )
+
+
+def _flatten(tokens: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for tok in tokens:
+        out.append((int(tok["level"]), str(tok["id"]), str(tok["name"])))
+        out.extend(_flatten(tok.get("children", [])))
+    return out
+
+
+_HEADINGS = {f"h{i}" for i in range(1, 7)}
+_TAGS = _HEADINGS | {
+    "p", "br", "hr", "ul", "ol", "li", "dl", "dt", "dd", "blockquote", "pre", "code",
+    "em", "strong", "b", "i", "u", "s", "del", "ins", "sub", "sup", "kbd", "mark", "small",
+    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "div",
+    "span", "abbr", "details", "summary",
+}
+_CELL = {"style", "colspan", "rowspan", "align"}
+_ATTRS: dict[str, set[str]] = {
+    "a": {"href", "title", "class"}, "img": {"src", "alt", "title", "width", "height"},
+    "div": {"class", "data-step"}, "span": {"class"}, "strong": {"class"}, "code": {"class"},
+    "pre": {"class"},
+    "p": {"class"}, "ul": {"class"}, "table": {"class"}, "ol": {"start"}, "abbr": {"title"},
+    "th": _CELL, "td": _CELL, **{h: {"id"} for h in _HEADINGS},
+}
+_CLEAN_CONTENT = {"script", "style", "svg", "math", "template", "iframe", "object", "embed",
+                  "noscript", "textarea", "title", "xmp", "noembed", "noframes"}
+_CLASS_RE = re.compile(
+    r"wiki-[a-z-]+|runbook-[a-z-]+|step-[a-z-]+|approval-[a-z]+|toc|toctitle|snippet"
+    r"|language-[A-Za-z0-9_+#.-]{1,40}"
+)
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    """Our classes and slug ids only: user HTML cannot restyle or clobber page chrome."""
+    if attr == "class":
+        kept = [c for c in value.split() if _CLASS_RE.fullmatch(c)]
+        return " ".join(kept) or None
+    if attr == "id":
+        return value if re.fullmatch(r"[A-Za-z0-9_-]{1,100}", value) else None
+    if attr == "data-step":
+        return value if value.isdigit() else None
+    return value
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags=_CLEAN_CONTENT,
+    attributes=_ATTRS,
+    attribute_filter=_attribute_filter,
+    url_schemes={"http", "https", "mailto"},
+    strip_comments=True,
+    filter_style_properties={"text-align"},
+)
+
+
+def sanitize_wiki_html(html: str) -> str:
+    """The wiki's allow-list (wider than ``hub.sanitize``: ids, tables, step cards)."""
+    return _CLEANER.clean(html)
