@@ -25,6 +25,7 @@ class Hub:
     runner: ProjectionRunner
     bus: MessageBus
     services: dict[str, Any] = field(default_factory=dict)
+    reactors: list[Any] = field(default_factory=list)
 
 
 def bootstrap(settings: Settings | None = None, engine: Engine | None = None) -> Hub:

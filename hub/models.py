@@ -1,6 +1,6 @@
 """Import every module that declares tables, so the metadata is complete."""
 
-from hub import db  # noqa: F401
+from hub import db, reactors  # noqa: F401
 from hub.accounts import tables as account_tables  # noqa: F401
 from hub.mail import tables as mail_tables  # noqa: F401
 from hub.ops import tables as ops_tables  # noqa: F401

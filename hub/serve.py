@@ -12,6 +12,7 @@ from waitress.server import create_server
 
 from hub import create_app
 from hub.bootstrap import Hub
+from hub.reactors import ReactorWorker
 from hub.setup import initialise
 
 log = logging.getLogger("hub.serve")
@@ -30,6 +31,9 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         print(f"created user admin with password: {result.admin_password} (shown once)",
               flush=True)
     stops: list[Callable[[], None]] = []
+    worker = ReactorWorker(hub, hub.reactors)
+    worker.start()
+    stops.append(worker.stop)
     if smtp:
         stops.append(_start_smtp(hub, smtp_bind or hub.settings.smtp_bind))
     if scheduler:

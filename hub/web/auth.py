@@ -147,6 +147,6 @@ def login() -> Any:
 
 
 @bp.route("/logout", methods=["GET", "POST"])
-def logout() -> Response:
+def logout() -> Any:
     session.clear()
     return redirect(url_for("auth.login"))

@@ -1,0 +1,148 @@
+"""Durable reactions: event handlers that run after commit, tracked by position.
+
+Sending mail, acknowledging a problem in Nagios or suggesting a runbook must
+not undo the change that caused it, and must not be lost if the process stops.
+A reactor reads the store after its recorded position, handles each event, and
+records the new position; a failure is logged and retried later (with backoff)
+without blocking other reactors. After ``max_attempts`` the event is parked in
+``reactor_failures`` so one poisoned event cannot stall the reactor forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import sqlalchemy as sa
+
+from hub.db import WRITE, metadata, projection_positions
+from hub.eventstore import StoredEvent, utcnow
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+log = logging.getLogger(__name__)
+
+reactor_failures = sa.Table(
+    "reactor_failures",
+    metadata,
+    sa.Column("reactor", sa.String(100), primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
+
+class Reactor(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def handles(self, event: StoredEvent) -> bool: ...
+
+    def react(self, hub: Hub, event: StoredEvent) -> None: ...
+
+
+def _key(reactor: Reactor) -> str:
+    return f"reactor:{reactor.name}"
+
+
+def reactor_position(conn: sa.Connection, reactor: Reactor) -> int | None:
+    return conn.execute(sa.select(projection_positions.c.position).where(
+        projection_positions.c.name == _key(reactor))).scalar()
+
+
+def _save(hub: Hub, reactor: Reactor, position: int) -> None:
+    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        updated = conn.execute(sa.update(projection_positions).where(
+            projection_positions.c.name == _key(reactor)).values(position=position)).rowcount
+        if not updated:
+            conn.execute(sa.insert(projection_positions).values(name=_key(reactor),
+                                                                position=position))
+
+
+def start_position(hub: Hub, reactor: Reactor) -> int:
+    """A new reactor starts at the head: it reacts to what happens from now on."""
+    with hub.engine.connect() as conn:
+        known = reactor_position(conn, reactor)
+        head = hub.store.last_position(conn)
+    if known is None:
+        _save(hub, reactor, head)
+        return head
+    return int(known)
+
+
+def run_once(hub: Hub, reactor: Reactor, *, batch: int = 200, max_attempts: int = 5,
+             attempts: dict[int, int] | None = None) -> int:
+    """Handle the next batch of events; return how many positions were passed."""
+    attempts = attempts if attempts is not None else {}
+    position = start_position(hub, reactor)
+    with hub.engine.connect() as conn:
+        events = hub.store.read_all(conn, position, batch)
+    done = 0
+    for event in events:
+        if reactor.handles(event):
+            try:
+                reactor.react(hub, event)
+            except Exception as exc:
+                tries = attempts.get(event.position, 0) + 1
+                attempts[event.position] = tries
+                log.exception("reactor %s failed on event %s (attempt %d)", reactor.name,
+                              event.position, tries)
+                if tries < max_attempts:
+                    break
+                _park(hub, reactor, event, tries, repr(exc))
+        attempts.pop(event.position, None)
+        _save(hub, reactor, event.position)
+        done += 1
+    return done
+
+
+def _park(hub: Hub, reactor: Reactor, event: StoredEvent, tries: int, error: str) -> None:
+    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        conn.execute(sa.insert(reactor_failures).values(
+            reactor=reactor.name, position=event.position, attempts=tries, error=error[:4000],
+            at=utcnow()))
+
+
+class ReactorWorker:
+    """A background thread that keeps a set of reactors at the head of the store."""
+
+    def __init__(self, hub: Hub, reactors: Sequence[Reactor], interval: float = 0.2) -> None:
+        self.hub = hub
+        self.reactors = list(reactors)
+        self.interval = interval
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="hub-reactors", daemon=True)
+        self.attempts: dict[str, dict[int, int]] = {r.name: {} for r in self.reactors}
+
+    def start(self) -> None:
+        if self.reactors:
+            self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.thread.is_alive():
+            self.thread.join(10)
+
+    def _loop(self) -> None:
+        backoff = self.interval
+        while not self.stop_event.is_set():
+            busy = False
+            failed = False
+            for reactor in self.reactors:
+                try:
+                    busy |= run_once(self.hub, reactor,
+                                     attempts=self.attempts[reactor.name]) > 0
+                    failed |= bool(self.attempts[reactor.name])
+                except Exception:
+                    log.exception("reactor %s could not run", reactor.name)
+                    failed = True
+            backoff = min(backoff * 2, 30.0) if failed and not busy else self.interval
+            if not busy:
+                self.stop_event.wait(backoff)
+            else:
+                time.sleep(0)
