@@ -5,12 +5,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["core"]
+ALL = ["core", "desk", "mail", "alerts", "wiki"]
 
 
 def main() -> None:
     for name in sys.argv[1:] or ALL:
-        importlib.import_module(f"bench.{name}").main()
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError:
+            print(f"benchmark {name!r} is not available")
+            continue
+        module.main()
 
 
 if __name__ == "__main__":

@@ -177,5 +177,14 @@ def migrate_cmd() -> None:
 
 
 
+def _add_feature_commands() -> None:
+    from hub.features import cli_commands
+
+    for command in cli_commands():
+        main.add_command(command)
+
+
+_add_feature_commands()
+
 if __name__ == "__main__":
     main()

@@ -49,3 +49,13 @@ def init_apps(app: Any) -> None:
         init_app = getattr(module, "init_app", None)
         if init_app is not None:
             init_app(app)
+
+
+def cli_commands() -> list[Any]:
+    """Click commands or groups that features add to ``hub`` (e.g. ``hub wiki import``)."""
+    out: list[Any] = []
+    for module in modules():
+        commands = getattr(module, "cli_commands", None)
+        if commands is not None:
+            out.extend(commands())
+    return out

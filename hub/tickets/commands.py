@@ -107,3 +107,13 @@ class RecordTime:
     ticket_id: int
     minutes: int
     user: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordDeliveryFailure:
+    ticket_id: int
+    recipient: str
+    status: str
+    diagnostic: str = ""
+    message_id: str | None = None
+    permanent: bool = True

@@ -187,7 +187,17 @@ def record_time(cmd: c.RecordTime, uow: UnitOfWork, actor: Actor) -> dict[str, A
     return {"id": ticket.number}
 
 
+def record_delivery_failure(cmd: c.RecordDeliveryFailure, uow: UnitOfWork,
+                            actor: Actor) -> dict[str, Any]:
+    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket.record_delivery_failure(actor, recipient=cmd.recipient, status=cmd.status,
+                                   diagnostic=cmd.diagnostic, message_id=cmd.message_id,
+                                   permanent=cmd.permanent)
+    return {"id": ticket.number}
+
+
 def register(bus: MessageBus) -> None:
+    bus.register(c.RecordDeliveryFailure, record_delivery_failure)
     bus.register(c.CreateQueue, create_queue)
     bus.register(c.ChangeQueue, change_queue)
     bus.register(c.CreateTicket, create_ticket)

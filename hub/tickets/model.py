@@ -307,6 +307,18 @@ class Ticket(Aggregate):
             raise ValidationError("time worked is a non-zero number of minutes")
         self._record("TimeWorkedRecorded", user=who or actor.name, minutes=minutes)
 
+    def record_delivery_failure(self, actor: Actor, *, recipient: str, status: str,
+                                diagnostic: str = "", message_id: str | None = None,
+                                permanent: bool = True) -> None:
+        """A bounce (RFC 3464 DSN) for mail we sent about this ticket: recorded, never a reply."""
+        if not self.exists:
+            raise StateConflictError(f"ticket {self.id} does not exist")
+        if not actor.is_staff:
+            raise PermissionDeniedError("only the mail gateway records delivery failures")
+        self._record("TicketDeliveryFailed", recipient=recipient.lower(), status=status,
+                     diagnostic=diagnostic[:2000], message_id=message_id,
+                     permanent=bool(permanent))
+
     # -- helpers ------------------------------------------------------------------
     def _require_live(self) -> None:
         if not self.exists:

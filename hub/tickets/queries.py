@@ -16,7 +16,7 @@ from hub.tickets.snapshot import iso, public, snapshot
 from hub.tickets.tables import queues, ticket_watchers, tickets
 
 MAX_LIMIT = 1000
-PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded"})
+PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed"})
 CUSTOMER_ROLES = ("requestors", "cc")
 
 
