@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from werkzeug.routing import IntegerConverter
 
 from hub.bootstrap import Hub, bootstrap
 from hub.config import Settings, load_settings
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Integers in URLs fit a 64-bit column; larger ones are simply not found (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
@@ -19,6 +28,7 @@ def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
     else:
         hub = bootstrap(load_settings(**(config or {})))
     app = Flask(__name__)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         SECRET_KEY=hub.settings.secret_key,
         MAX_CONTENT_LENGTH=hub.settings.max_body_bytes,

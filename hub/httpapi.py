@@ -7,6 +7,8 @@ error into a status code; no rule lives here.
 from __future__ import annotations
 
 import json
+import math
+import re
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -22,6 +24,7 @@ from hub.domain import DomainError
 from hub.eventstore import ConcurrencyError
 
 log = logging.getLogger(__name__)
+DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only; fits a 64-bit column
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,14 +42,22 @@ class BadRequestError(DomainError):
     status = 400
 
 
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     raw = request.get_data(cache=True)
     if not raw:
         raise BadRequestError("the request body is empty; a JSON object is expected")
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise BadRequestError("the body must be a JSON object")
@@ -122,6 +133,6 @@ def if_match_version() -> int | None:
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not DIGITS.fullmatch(value):
         raise BadRequestError('If-Match takes the ETag of the ticket, e.g. "3"')
     return int(value)

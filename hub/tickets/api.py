@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -38,6 +39,13 @@ def _text(body: dict[str, Any], key: str, required: bool = True) -> str:
         return ""
     if not isinstance(value, str):
         raise BadRequestError(f"{key!r} must be a string")
+    return value
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise BadRequestError(f"{key!r} must be true or false")
     return value
 
 
@@ -106,12 +114,15 @@ def patch_ticket(ticket_id: int) -> Response:
             raise BadRequestError(f"{key!r} must be a string")
     if "owner" in body and body["owner"] is not None and not isinstance(body["owner"], str):
         raise BadRequestError("'owner' must be a user name or null")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise BadRequestError("'force' must be true or false")
     command = c.UpdateTicket(
         ticket_id=ticket_id, expected_version=if_match_version(),
         status=body.get("status"), owner=body.get("owner") or None,
         owner_set="owner" in body, priority=body.get("priority"), queue=body.get("queue"),
         subject=body.get("subject"), due=body.get("due"), due_set="due" in body,
-        fields=body.get("fields"), force=bool(body.get("force", False)),
+        fields=body.get("fields"), force=force,
     )
     result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
     return _ticket_response(result["id"])
@@ -164,7 +175,7 @@ def watchers(ticket_id: int) -> Response:
     body = json_body()
     _reject_unknown(body, {"role", "address", "remove"})
     command = c.ChangeWatcher(ticket_id=ticket_id, role=_text(body, "role"),
-                              address=_text(body, "address"), add=not body.get("remove", False))
+                              address=_text(body, "address"), add=not _flag(body, "remove"))
     result = hub_of().bus.handle(command, g.actor)
     return _ticket_response(result["id"])
 
@@ -178,7 +189,7 @@ def links(ticket_id: int) -> Response:
     if isinstance(target, bool) or not isinstance(target, int):
         raise BadRequestError("'target' must be a ticket number")
     command = c.LinkTickets(ticket_id=ticket_id, kind=_text(body, "kind"), target=target,
-                            add=not body.get("remove", False))
+                            add=not _flag(body, "remove"))
     result = hub_of().bus.handle(command, g.actor)
     return _ticket_response(result["id"])
 
@@ -203,6 +214,8 @@ def time_worked(ticket_id: int) -> Response:
     minutes = body.get("minutes")
     if isinstance(minutes, bool) or not isinstance(minutes, int):
         raise BadRequestError("'minutes' must be a whole number")
+    if body.get("user") is not None and not isinstance(body["user"], str):
+        raise BadRequestError("'user' must be a user name")
     command = c.RecordTime(ticket_id=ticket_id, minutes=minutes, user=body.get("user"))
     result = hub_of().bus.handle(command, g.actor)
     return _ticket_response(result["id"])
@@ -212,10 +225,9 @@ def _int_arg(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationError(f"{name} must be a whole number") from exc
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw):
+        raise ValidationError(f"{name} must be a whole number")
+    return int(raw)
 
 
 @bp.get("/tickets")
@@ -255,6 +267,19 @@ def create_queue() -> Response:
     allowed = {"name", "description", "address", "comment_address", "lifecycle",
                "custom_fields", "reopen_policy", "customers_may_create"}
     _reject_unknown(body, allowed)
+    _text(body, "name")
+    for key in ("description", "address", "comment_address", "reopen_policy"):
+        if key in body and not isinstance(body[key], str):
+            raise BadRequestError(f"{key!r} must be a string")
+    if "lifecycle" in body and not isinstance(body["lifecycle"], dict):
+        raise BadRequestError("'lifecycle' must be an object")
+    if "custom_fields" in body and not (
+        isinstance(body["custom_fields"], list)
+        and all(isinstance(f, dict) for f in body["custom_fields"])
+    ):
+        raise BadRequestError("'custom_fields' must be a list of objects")
+    if "customers_may_create" in body:
+        _flag(body, "customers_may_create")
     command = c.CreateQueue(**{k: v for k, v in body.items() if k in allowed})
     result = hub_of().bus.handle(command, g.actor)
     response = jsonify(result)

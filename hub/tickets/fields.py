@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,13 +29,19 @@ class FieldSpec:
         kind = data.get("type", "text")
         if kind not in FIELD_TYPES:
             raise ValidationError(f"unknown field type {kind!r}", allowed=list(FIELD_TYPES))
-        values = tuple(str(v) for v in data.get("values", ()))
+        try:
+            raw_values = data.get("values", ())
+            if isinstance(raw_values, str) or not isinstance(raw_values, list | tuple):
+                raise TypeError("values is a list")
+            values = tuple(str(v) for v in raw_values)
+            max_length = int(data.get("max_length", 1000))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"field {data['name']!r}: {exc}") from exc
         if kind in ("select", "multiselect") and not values:
             raise ValidationError(f"field {data['name']!r} of type {kind} needs values")
         return cls(name=data["name"], type=kind, values=values,
                    required=bool(data.get("required", False)),
-                   max_length=int(data.get("max_length", 1000)),
-                   internal=bool(data.get("internal", False)))
+                   max_length=max_length, internal=bool(data.get("internal", False)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "values": list(self.values),
@@ -66,13 +73,19 @@ def _text(spec: FieldSpec, value: Any) -> str:
 def _integer(_spec: FieldSpec, value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError("expected a whole number")
-    return int(value)
+    number = int(value)
+    if abs(number) > 2**53:
+        raise ValueError("out of range")
+    return number
 
 
 def _number(_spec: FieldSpec, value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a number")
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    return number
 
 
 def _boolean(_spec: FieldSpec, value: Any) -> bool:

@@ -41,6 +41,15 @@ def load_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
     return ticket
 
 
+def load_visible_ticket(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticket:
+    """Like load_ticket, but a ticket the actor may not see is "not found" (not 403),
+    so customers cannot learn which ticket numbers exist."""
+    ticket = load_ticket(uow, ticket_id)
+    if not actor.is_staff and not ticket.roles_of(actor) & {"requestors", "cc"}:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
 def acting(actor: Actor, queue: QueueSpec, ticket: Ticket | None = None) -> Actor:
     roles = ticket.roles_of(actor) if ticket is not None else set()
     return actor.with_rights(
@@ -83,14 +92,14 @@ def create_ticket(cmd: c.CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
 
 
 def correspond(cmd: c.Correspond, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     queue = load_queue(uow, ticket.queue).spec
     ticket.correspond(acting(actor, queue, ticket), queue, cmd.body, cmd.extra)
     return {"id": ticket.number}
 
 
 def comment(cmd: c.Comment, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     queue = load_queue(uow, ticket.queue).spec
     ticket.comment(acting(actor, queue, ticket), cmd.body, cmd.extra)
     return {"id": ticket.number}
@@ -109,7 +118,7 @@ def open_dependencies(uow: UnitOfWork, ticket: Ticket) -> list[int]:
 
 
 def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     if cmd.expected_version is not None and ticket.version != cmd.expected_version:
         raise StaleVersionError(
             f"ticket {ticket.number} is at version {ticket.version}",
@@ -141,7 +150,7 @@ def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
 
 
 def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     queue = load_queue(uow, ticket.queue).spec
     new = actor.name if cmd.how in ("take", "steal") else cmd.owner
     if cmd.how == "untake":
@@ -152,15 +161,15 @@ def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str,
 
 
 def change_watcher(cmd: c.ChangeWatcher, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     queue = load_queue(uow, ticket.queue).spec
     ticket.watch(acting(actor, queue, ticket), cmd.role, cmd.address, cmd.add)
     return {"id": ticket.number}
 
 
 def link_tickets(cmd: c.LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
-    other = load_ticket(uow, cmd.target)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
+    other = load_visible_ticket(uow, cmd.target, actor)
     queue = load_queue(uow, ticket.queue).spec
     if cmd.kind not in LINK_KINDS:
         raise ValidationError(f"link kind is one of {sorted(LINK_KINDS)}")
@@ -170,8 +179,8 @@ def link_tickets(cmd: c.LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str,
 
 
 def merge_tickets(cmd: c.MergeTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
-    survivor = load_ticket(uow, cmd.into)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
+    survivor = load_visible_ticket(uow, cmd.into, actor)
     queue = load_queue(uow, ticket.queue).spec
     target_queue = load_queue(uow, survivor.queue).spec
     if not acting(actor, target_queue, survivor).can("ModifyTicket"):
@@ -181,7 +190,7 @@ def merge_tickets(cmd: c.MergeTickets, uow: UnitOfWork, actor: Actor) -> dict[st
 
 
 def record_time(cmd: c.RecordTime, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     queue = load_queue(uow, ticket.queue).spec
     ticket.record_time(acting(actor, queue, ticket), cmd.minutes, cmd.user)
     return {"id": ticket.number}
@@ -189,7 +198,7 @@ def record_time(cmd: c.RecordTime, uow: UnitOfWork, actor: Actor) -> dict[str, A
 
 def record_delivery_failure(cmd: c.RecordDeliveryFailure, uow: UnitOfWork,
                             actor: Actor) -> dict[str, Any]:
-    ticket = load_ticket(uow, cmd.ticket_id)
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     ticket.record_delivery_failure(actor, recipient=cmd.recipient, status=cmd.status,
                                    diagnostic=cmd.diagnostic, message_id=cmd.message_id,
                                    permanent=cmd.permanent)

@@ -131,7 +131,13 @@ class Ticket(Aggregate):
         if initial not in queue.lifecycle.statuses:
             raise ValidationError(f"unknown status {initial!r} in queue {queue.name}")
         people = _clean_addresses(requestors, "requestors")
-        if not people and actor.email and not actor.is_system:
+        if not actor.is_staff:
+            # Customers open tickets for themselves; others may be added as Cc.
+            own = actor.email.lower()
+            if any(p != own for p in people):
+                raise PermissionDeniedError("customers can only open tickets as requestor")
+            people = [own]
+        elif not people and actor.email and not actor.is_system:
             people = [actor.email.lower()]
         cleaned = self._clean_fields(queue, fields or {}, creating=True)
         self._record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +78,7 @@ def get_ticket(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, 
 
 
 def parse_as_of(value: str) -> tuple[int | None, dt.datetime | None]:
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", value):
         return int(value), None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -759,17 +759,17 @@ def test_422_on_bad_as_of(api: Api, as_of: str) -> None:
     assert r.status_code == 422, (as_of, r.status_code, r.text)
 
 
-@pytest.mark.parametrize(("path", "params", "headers"), [
-    ("/api/v1/tickets/{tid}", {"as_of": "²"}, {}),
-    ("/api/v1/tickets/{tid}", {"as_of": "9" * 30}, {}),
-    ("/api/v1/tickets/" + "9" * 30, {}, {}),
-    ("/api/v1/tickets/" + "9" * 30 + "/history", {}, {}),
-    ("/api/v1/tickets", {"offset": "9" * 30}, {}),
+@pytest.mark.parametrize(("path", "params"), [
+    ("/api/v1/tickets/{tid}", {"as_of": "²"}),
+    ("/api/v1/tickets/{tid}", {"as_of": "9" * 30}),
+    ("/api/v1/tickets/" + "9" * 30, {}),
+    ("/api/v1/tickets/" + "9" * 30 + "/history", {}),
+    ("/api/v1/tickets", {"offset": "9" * 30}),
 ])
-def test_out_of_range_numbers_are_4xx_not_500(api: Api, path: str, params: dict[str, str],
-                                              headers: dict[str, str]) -> None:
+def test_out_of_range_numbers_are_4xx_not_500(api: Api, path: str,
+                                              params: dict[str, str]) -> None:
     tid = api.ticket(api.queue())["id"]
-    r = api.get(path.format(tid=tid), params=params, headers=headers)
+    r = api.get(path.format(tid=tid), params=params)
     assert 400 <= r.status_code < 500, (path, params, r.status_code, r.text)
 
 
