@@ -14,7 +14,7 @@ from hub.config import Settings, load_settings
 class BoundedIntConverter(IntegerConverter):
     """Integers in URLs fit a 64-bit column; larger ones are simply not found (404)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(map, *args, **kwargs)
 

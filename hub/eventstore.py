@@ -158,6 +158,8 @@ def _append_sqlite(conn: sa.Connection, stream_id: str, new_events: Sequence[New
         cursor.close()
 
 
+_STREAM_VERSION = sa.select(sa.func.max(events.c.version)).where(
+    events.c.stream_id == sa.bindparam("stream_id"))
 _READ_STREAM = (
     sa.select(events).where(events.c.stream_id == sa.bindparam("stream_id"))
     .order_by(events.c.version)
@@ -173,9 +175,7 @@ class EventStore:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
 
     def stream_version(self, conn: sa.Connection, stream_id: str) -> int:
-        value = conn.execute(
-            sa.select(sa.func.max(events.c.version)).where(events.c.stream_id == stream_id)
-        ).scalar()
+        value = conn.execute(_STREAM_VERSION, {"stream_id": stream_id}).scalar()
         return int(value or 0)
 
     def find_idempotent(self, conn: sa.Connection, key: str) -> AppendResult | None:

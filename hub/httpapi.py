@@ -7,9 +7,9 @@ error into a status code; no rule lives here.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
-import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast

@@ -41,8 +41,8 @@ def postgres_url() -> str:
     url = os.environ.get("HUB_TEST_POSTGRES_URL")
     if not url:
         if os.environ.get("CI"):
-            pytest.fail("HUB_TEST_POSTGRES_URL is not set: `make test` starts PostgreSQL")
-        pytest.skip("PostgreSQL not configured: run through `make test` (sets HUB_TEST_POSTGRES_URL)")
+            pytest.fail("HUB_TEST_POSTGRES_URL unset: `make test` starts PostgreSQL")
+        pytest.skip("PostgreSQL not configured: `make test` sets HUB_TEST_POSTGRES_URL")
     return url
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.accounts.model import User
-from hub.accounts.rights import rights_for
+from hub.accounts.rights import profile_rights, rights_for
 from hub.actors import Actor
 from hub.db import next_sequence
 from hub.domain import (
@@ -27,6 +27,31 @@ def load_queue(uow: UnitOfWork, name: str) -> Queue:
     if not queue.exists or queue.disabled:
         raise NotFoundError(f"queue {name} not found")
     return queue
+
+
+_SPECS: dict[str, tuple[int, QueueSpec, bool]] = {}
+
+
+def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
+    """A queue's settings, cached per stream version: checking the version is one cheap
+    query, while replaying the queue's events (lifecycles, field specs) is not."""
+    stream_id = Queue.stream_id_for(name.lower())
+    cached = uow.seen.get(stream_id)
+    if isinstance(cached, Queue):
+        if not cached.exists or cached.disabled:
+            raise NotFoundError(f"queue {name} not found")
+        return cached.spec
+    version = uow.store.stream_version(uow.conn, stream_id)
+    hit = _SPECS.get(stream_id)
+    if hit is None or hit[0] != version:
+        queue = load_queue(uow, name) if version else None
+        if queue is None:
+            raise NotFoundError(f"queue {name} not found")
+        hit = (version, queue.spec, queue.disabled)
+        _SPECS[stream_id] = hit
+    if hit[2]:
+        raise NotFoundError(f"queue {name} not found")
+    return hit[1]
 
 
 def load_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
@@ -51,10 +76,15 @@ def load_visible_ticket(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticket
 
 
 def acting(actor: Actor, queue: QueueSpec, ticket: Ticket | None = None) -> Actor:
+    """The actor with exactly the rights it holds on this queue and ticket.
+
+    The access profile (``acl:`` strings) is carried over so that acting again on
+    another queue (a move, a merge) evaluates from the same grants.
+    """
     roles = ticket.roles_of(actor) if ticket is not None else set()
-    return actor.with_rights(
-        rights_for(actor, ticket_roles=roles, customers_may_create=queue.customers_may_create)
-    )
+    return actor.with_rights(profile_rights(actor) | rights_for(
+        actor, ticket_roles=roles, customers_may_create=queue.customers_may_create,
+        queue=queue.name))
 
 
 def _may_own(uow: UnitOfWork, name: str) -> bool:
@@ -78,7 +108,7 @@ def change_queue(cmd: c.ChangeQueue, uow: UnitOfWork, actor: Actor) -> None:
 
 
 def create_ticket(cmd: c.CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    queue = load_queue(uow, cmd.queue).spec
+    queue = queue_spec(uow, cmd.queue)
     if cmd.owner is not None and not _may_own(uow, cmd.owner):
         raise ValidationError(f"{cmd.owner} may not own tickets")
     number = next_sequence(uow.conn, "ticket")
@@ -93,14 +123,14 @@ def create_ticket(cmd: c.CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
 
 def correspond(cmd: c.Correspond, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     ticket.correspond(acting(actor, queue, ticket), queue, cmd.body, cmd.extra)
     return {"id": ticket.number}
 
 
 def comment(cmd: c.Comment, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     ticket.comment(acting(actor, queue, ticket), cmd.body, cmd.extra)
     return {"id": ticket.number}
 
@@ -112,7 +142,7 @@ def open_dependencies(uow: UnitOfWork, ticket: Ticket) -> list[int]:
             other = load_ticket(uow, other_id)
         except NotFoundError:
             continue
-        if load_queue(uow, other.queue).lifecycle.is_active(other.status):
+        if queue_spec(uow, other.queue).lifecycle.is_active(other.status):
             still_open.append(other.number)
     return still_open
 
@@ -124,10 +154,10 @@ def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
             f"ticket {ticket.number} is at version {ticket.version}",
             version=ticket.version,
         )
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     who = acting(actor, queue, ticket)
     if cmd.queue is not None and cmd.queue.lower() != ticket.queue.lower():
-        target = load_queue(uow, cmd.queue).spec
+        target = queue_spec(uow, cmd.queue)
         ticket.move(who, target, acting(actor, target).can("CreateTicket"))
         queue = target
         who = acting(actor, queue, ticket)
@@ -151,7 +181,7 @@ def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
 
 def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     new = actor.name if cmd.how in ("take", "steal") else cmd.owner
     if cmd.how == "untake":
         new = None
@@ -162,7 +192,7 @@ def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str,
 
 def change_watcher(cmd: c.ChangeWatcher, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     ticket.watch(acting(actor, queue, ticket), cmd.role, cmd.address, cmd.add)
     return {"id": ticket.number}
 
@@ -170,7 +200,7 @@ def change_watcher(cmd: c.ChangeWatcher, uow: UnitOfWork, actor: Actor) -> dict[
 def link_tickets(cmd: c.LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     other = load_visible_ticket(uow, cmd.target, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     if cmd.kind not in LINK_KINDS:
         raise ValidationError(f"link kind is one of {sorted(LINK_KINDS)}")
     ticket.link(acting(actor, queue, ticket), cmd.kind, other.number, cmd.add)
@@ -181,8 +211,8 @@ def link_tickets(cmd: c.LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str,
 def merge_tickets(cmd: c.MergeTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
     survivor = load_visible_ticket(uow, cmd.into, actor)
-    queue = load_queue(uow, ticket.queue).spec
-    target_queue = load_queue(uow, survivor.queue).spec
+    queue = queue_spec(uow, ticket.queue)
+    target_queue = queue_spec(uow, survivor.queue)
     if not acting(actor, target_queue, survivor).can("ModifyTicket"):
         raise PermissionDeniedError("merging needs ModifyTicket on both tickets")
     ticket.merge_into(acting(actor, queue, ticket), survivor)
@@ -191,7 +221,7 @@ def merge_tickets(cmd: c.MergeTickets, uow: UnitOfWork, actor: Actor) -> dict[st
 
 def record_time(cmd: c.RecordTime, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
-    queue = load_queue(uow, ticket.queue).spec
+    queue = queue_spec(uow, ticket.queue)
     ticket.record_time(acting(actor, queue, ticket), cmd.minutes, cmd.user)
     return {"id": ticket.number}
 

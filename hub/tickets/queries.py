@@ -9,6 +9,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.accounts.rights import (
+    GLOBAL,
+    TICKET_ROLES,
+    AccessProfile,
+    is_unrestricted,
+    profile_of,
+    rights_on,
+    role_rights,
+)
 from hub.actors import Actor
 from hub.domain import NotFoundError, ValidationError
 from hub.eventstore import EventStore, StoredEvent
@@ -32,10 +41,10 @@ def _internal_fields(conn: sa.Connection, queue: str) -> frozenset[str]:
 
 
 def can_see(viewer: Actor, state: dict[str, Any]) -> bool:
-    if viewer.is_staff:
+    """ShowTicket on this ticket, by the one rights evaluation handlers use too."""
+    if is_unrestricted(viewer):
         return True
-    watchers = state["watchers"]
-    return any(viewer.email in watchers.get(role, []) for role in CUSTOMER_ROLES)
+    return "ShowTicket" in rights_on(viewer, state)
 
 
 def resolve_id(conn: sa.Connection, ticket_id: int) -> int:
@@ -71,10 +80,23 @@ def get_state(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, A
     return dict(state)
 
 
+_STATE_AND_SPEC = (
+    sa.select(tickets.c.state, tickets.c.merged_into, queues.c.spec)
+    .outerjoin(queues, queues.c.key == sa.func.lower(tickets.c.queue))
+    .where(tickets.c.id == sa.bindparam("ticket_id"))
+)
+
+
 def get_ticket(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, Any]:
-    state = get_state(conn, viewer, ticket_id)
-    return public(state, internal_fields=_internal_fields(conn, state["queue"]),
-                  staff=viewer.is_staff)
+    """One query in the common case: the ticket's state and its queue's field specs."""
+    row = conn.execute(_STATE_AND_SPEC, {"ticket_id": ticket_id}).first()
+    if row is None or row.merged_into is not None or not can_see(viewer, row.state):
+        state = get_state(conn, viewer, ticket_id)
+        return public(state, internal_fields=_internal_fields(conn, state["queue"]),
+                      staff=viewer.is_staff)
+    hidden = frozenset(f["name"] for f in (row.spec or {}).get("custom_fields", [])
+                       if f.get("internal"))
+    return public(row.state, internal_fields=hidden, staff=viewer.is_staff)
 
 
 def parse_as_of(value: str) -> tuple[int | None, dt.datetime | None]:
@@ -126,12 +148,53 @@ ORDERS = {"id": tickets.c.id, "priority": tickets.c.priority, "updated": tickets
           "subject": tickets.c.subject, "owner": tickets.c.owner, "queue": tickets.c.queue}
 
 
+def _in_scopes(scopes: frozenset[str] | set[str]) -> Any:
+    return sa.func.lower(tickets.c.queue).in_(sorted(scopes))
+
+
+def _role_clause(viewer: Actor, profile: AccessProfile, role: str) -> Any:
+    """Tickets where ``viewer`` holds ``role`` in a queue where that role gives ShowTicket."""
+    if role == "owner":
+        held: Any = tickets.c.owner == viewer.name
+    elif viewer.email:
+        held = tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
+            ticket_watchers.c.address == viewer.email, ticket_watchers.c.role == role))
+    else:
+        return sa.false()
+    if "ShowTicket" in role_rights(profile, None, role):
+        everywhere_but = profile.role_managed - {GLOBAL}
+        where: Any = sa.not_(_in_scopes(everywhere_but)) if everywhere_but else sa.true()
+    else:
+        where = sa.false()
+    granted = {s for s, per in profile.roles.items()
+               if s != GLOBAL and "ShowTicket" in per.get(role, ())}
+    if granted:
+        where = sa.or_(where, _in_scopes(granted))
+    return sa.and_(held, where)
+
+
 def _visible_to(viewer: Actor) -> Any:
-    mine = sa.select(ticket_watchers.c.ticket_id).where(
-        ticket_watchers.c.address == viewer.email,
-        ticket_watchers.c.role.in_(CUSTOMER_ROLES),
-    )
-    return tickets.c.id.in_(mine)
+    """A SQL condition selecting the tickets ``viewer`` may see (ShowTicket), for any role.
+
+    Mirrors :func:`hub.accounts.rights.rights_for`: queue-level rights (staff
+    defaults outside managed queues, own and group grants) or a ticket role that
+    gives ShowTicket in the ticket's queue.
+    """
+    if is_unrestricted(viewer):
+        return sa.true()
+    profile = profile_of(viewer)
+    own = {s for s, rights in profile.own.items() if "ShowTicket" in rights}
+    if GLOBAL in own:
+        return sa.true()
+    clauses: list[Any] = []
+    if viewer.role == "staff":
+        if not profile.managed:
+            return sa.true()
+        clauses.append(sa.not_(_in_scopes(profile.managed)))
+    if own:
+        clauses.append(_in_scopes(own))
+    clauses.extend(_role_clause(viewer, profile, role) for role in TICKET_ROLES)
+    return sa.or_(*clauses)
 
 
 def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[str, Any]:
@@ -189,20 +252,36 @@ def history(conn: sa.Connection, store: EventStore, viewer: Actor,
         events.extend(store.read_stream(conn, Ticket.stream_id_for(number)))
     events.sort(key=lambda e: e.position)
     hidden = _internal_fields(conn, state["queue"])
+    rights = rights_on(viewer, state)
+    privileged = is_unrestricted(viewer) or (
+        "ShowTicketComments" in rights and "SeeInternalFields" in rights)
     out = []
     for e in events:
-        if not viewer.is_staff and not _customer_may_see(e, hidden):
+        if not privileged and not _customer_may_see(e, hidden):
             continue
         out.append({
             "position": e.position, "version": e.version, "type": e.type,
             "ticket_id": int(e.stream_id.split("-", 1)[1]),
             "actor": e.meta.get("actor"), "source": e.meta.get("source"), "at": iso(e.at),
-            "data": e.data,
+            "data": e.data if privileged else _redacted(e, hidden),
         })
     return out
 
 
+def _redacted(event: StoredEvent, hidden: frozenset[str]) -> dict[str, Any]:
+    """Event data without AdminCc, internal fields or time worked (for customers)."""
+    data = dict(event.data)
+    data.pop("admincc", None)
+    data.pop("time_worked", None)
+    if isinstance(data.get("fields"), dict):
+        data["fields"] = {k: v for k, v in data["fields"].items() if k not in hidden}
+    if isinstance(data.get("watchers"), dict):
+        data["watchers"] = {k: v for k, v in data["watchers"].items() if k != "admincc"}
+    return data
+
+
 def _customer_may_see(event: StoredEvent, hidden: frozenset[str]) -> bool:
+    """Whether a viewer without ShowTicketComments/SeeInternalFields sees this event."""
     if event.type in PRIVATE_EVENTS:
         return False
     if event.type in ("TicketWatcherAdded", "TicketWatcherRemoved"):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hub.accounts.rights import rights_for
 from hub.actors import Actor
 from hub.domain import PermissionDeniedError, StateConflictError, ValidationError
 from hub.eventstore import StoredEvent
@@ -15,7 +16,6 @@ from hub.tickets.fields import FieldSpec
 from hub.tickets.lifecycle import DEFAULT_LIFECYCLE
 from hub.tickets.model import Ticket
 from hub.tickets.queues import QueueSpec
-from hub.accounts.rights import rights_for
 
 QUEUE = QueueSpec("General", custom_fields=(
     FieldSpec("Severity", "select", ("low", "high")),
