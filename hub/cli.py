@@ -148,9 +148,7 @@ def events() -> None:
 def events_tail(count: int, follow: bool, after: int | None) -> None:
     """Print events as JSON lines, oldest first, then follow new ones."""
     hub = _hub()
-    with hub.engine.connect() as conn:
-        last = hub.store.last_position(conn)
-    position = after if after is not None else max(0, last - count)
+    position = after if after is not None else _position_before_last(hub, count)
     while True:
         with hub.engine.connect() as conn:
             batch = hub.store.read_all(conn, position, 500)
@@ -160,10 +158,29 @@ def events_tail(count: int, follow: bool, after: int | None) -> None:
                 "type": e.type, "at": e.at.isoformat() + "Z", "meta": e.meta, "data": e.data,
             }, default=str))
             position = e.position
-        if not follow:
+        if not follow and len(batch) < 500:
             return
         if not batch:
             time.sleep(0.5)
+
+
+def _position_before_last(hub: Hub, count: int) -> int:
+    """The position just before the last ``count`` events (positions may have holes)."""
+    import sqlalchemy as sa
+
+    from hub.db import events as events_table
+
+    if count <= 0:
+        with hub.engine.connect() as conn:
+            return hub.store.last_position(conn)
+    with hub.engine.connect() as conn:
+        oldest = conn.execute(
+            sa.select(sa.func.min(sa.text("position"))).select_from(
+                sa.select(events_table.c.position).order_by(events_table.c.position.desc())
+                .limit(count).subquery()
+            )
+        ).scalar()
+    return int(oldest) - 1 if oldest else 0
 
 
 @main.command("migrate")

@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('address', sa.String(length=254), server_default='', nullable=False),
     sa.Column('comment_address', sa.String(length=254), server_default='', nullable=False),
-    sa.Column('disabled', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('spec', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
@@ -121,7 +121,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
-    sa.Column('disabled', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
     with op.batch_alter_table('users', schema=None) as batch_op:

@@ -9,6 +9,7 @@ the database URL, so they exercise the database's locking rather than Python's.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import random
 import threading
@@ -295,7 +296,7 @@ def test_read_all_after_a_position_in_global_order_with_limit(any_hub: Hub) -> N
     got = read_all(any_hub.engine, start)
     assert [(e.stream_id, e.version) for e in got] == appended
     positions = [e.position for e in got]
-    assert all(a < b for a, b in zip(positions, positions[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(positions))
 
     page = read_all(any_hub.engine, start, limit=5)
     assert [e.position for e in page] == positions[:5]
@@ -372,7 +373,7 @@ def test_concurrent_writers_on_one_stream_lose_and_duplicate_nothing(any_hub: Hu
         assert mine == list(range(PER_WORKER))
         assert {e.meta["actor"] for e in stored if e.data["worker"] == w} == {f"w{w}"}
     positions = [e.position for e in stored]
-    assert all(a < b for a, b in zip(positions, positions[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(positions))
     # The writers really raced: some read a version another writer then took.
     assert sum(retries for _, retries in outcome) > 0
 
@@ -386,7 +387,7 @@ def test_concurrent_writers_on_many_streams_keep_versions_contiguous(any_hub: Hu
     got = [e for e in read_all(any_hub.engine, start) if e.stream_id.startswith(prefix)]
     assert len(got) == WORKERS * PER_WORKER
     positions = [e.position for e in got]
-    assert all(a < b for a, b in zip(positions, positions[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(positions))
     versions: dict[str, list[int]] = {}
     for e in got:  # in global order, every stream's versions run 1, 2, 3, ...
         versions.setdefault(e.stream_id, []).append(e.version)

@@ -296,7 +296,8 @@ class Driver:
             return tc.UpdateTicket(number, fields=self.fields(self.queue_of(number)))
         if kind == "link":
             return tc.LinkTickets(number, self.pick(sorted(LINK_KINDS), "kind", ["bogus"]),
-                                  self.ticket("target", number), add=self.pick([True, True, False], "add"))
+                                  self.ticket("target", number),
+                                  add=self.pick([True, True, False], "add"))
         if kind == "merge":
             return tc.MergeTickets(number, self.ticket("into", number))
         if kind == "time":
