@@ -5,13 +5,41 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from hub.bootstrap import Hub
 
 
 def register(hub: Hub) -> None:
-    """Register this feature's command handlers, projections and reactions on the hub."""
+    """Validate the ops settings (fail at start-up, not at 3 a.m.) and wire everything."""
+    from hub.ops import handlers, jobs  # noqa: F401  (jobs registers the scheduler job)
+    from hub.ops.config import load_ops_config
+    from hub.ops.metrics import MetricStore
+    from hub.ops.projections import AlertsProjection, BackupHostsProjection
+    from hub.ops.reactors import AckBackReactor, HubRatesReactor, MetricsReactor
+
+    config = load_ops_config(hub.settings.extra)
+    store = MetricStore(hub.settings.data_dir / "rrd")
+    hub.services["ops.config"] = config
+    hub.services["ops.metrics"] = store
+    handlers.register(hub.bus, config)
+    hub.runner.register(AlertsProjection())
+    hub.runner.register(BackupHostsProjection())
+    hub.reactors.append(AckBackReactor(config.command_file))
+    hub.reactors.append(MetricsReactor(store))
+    hub.reactors.append(HubRatesReactor(store))
 
 
 def blueprints() -> list[Any]:
     """This feature's Flask blueprints."""
-    return []
+    from hub.ops.api import bp
+
+    return [bp]
+
+
+def init_app(app: Flask) -> None:
+    """The alert API uses bearer tokens, not forms: exempt it from CSRF."""
+    from hub.ops.api import bp
+    from hub.web.security import csrf
+
+    csrf.exempt(bp)

@@ -1,3 +1,49 @@
-"""Read-model tables of the ops feature (declared on hub.db.metadata)."""
+"""Read-model tables of the ops feature (declared on hub.db.metadata).
+
+All of them are projections of the ``alert-*`` streams and can be rebuilt from
+position 0; nothing writes them except :mod:`hub.ops.projections`.
+"""
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.db import metadata
+
+# One row per episode of a problem: problem keys can come back (Nagios problem ids
+# restart, an Events v2 dedup key triggers again), each time with a new ticket.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("problem_key", sa.String(300), nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("object_key", sa.String(300), nullable=False, index=True),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("host", sa.String(255), nullable=False, index=True),
+    sa.Column("service", sa.String(255), nullable=True),
+    sa.Column("object_type", sa.String(20), nullable=False),  # host | service | other
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("ticket_id", sa.Integer, nullable=True, index=True),
+    sa.Column("parent_ticket_id", sa.Integer, nullable=True),
+    sa.Column("group_key", sa.String(300), nullable=True, index=True),
+    sa.Column("state", sa.String(20), nullable=False),  # open | recovered | resolved
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_at", sa.DateTime, nullable=False),
+    sa.Column("last_at", sa.DateTime, nullable=False),
+    sa.Column("last_delivery", sa.String(120), nullable=False),
+    sa.Column("flapping", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("acknowledged", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("ack_sent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.PrimaryKeyConstraint("problem_key", "episode"),
+)
+
+# BackupPC: the last good dump per host, for the staleness check.
+backup_hosts = sa.Table(
+    "backup_hosts",
+    metadata,
+    sa.Column("host", sa.String(255), primary_key=True),
+    sa.Column("last_good", sa.DateTime, nullable=True),
+    sa.Column("last_failure", sa.DateTime, nullable=True),
+    sa.Column("last_type", sa.String(20), nullable=False, server_default=""),
+)

@@ -29,8 +29,10 @@ _RULE_KEYS = frozenset(
         "owner",
         "runbook",
         "runbook_params",
+        "on_recovery",
     }
 )
+ON_RECOVERY = ("resolve", "comment")
 
 
 class RoutingRuleError(ValueError):
@@ -44,6 +46,7 @@ class Route:
     owner: str | None = None
     runbook: str | None = None
     runbook_params: dict[str, Any] = field(default_factory=dict)
+    on_recovery: str = "resolve"  # resolve the ticket, or only comment that it recovered
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class RoutingRule:
     owner: str | None = None
     runbook: str | None = None
     runbook_params: dict[str, Any] = field(default_factory=dict)
+    on_recovery: str = "resolve"
 
     def matches(self, signal: AlertSignal) -> bool:
         if self.source is not None and signal.source != self.source:
@@ -102,6 +106,7 @@ def route(
                 owner=rule.owner,
                 runbook=rule.runbook,
                 runbook_params=dict(rule.runbook_params),
+                on_recovery=rule.on_recovery,
             )
     return Route(queue=default_queue, priority=default_priority(signal.severity))
 
@@ -136,7 +141,16 @@ def rule_from_dict(item: Mapping[str, Any], index: int = 0) -> RoutingRule:
         owner=_opt_text(item, "owner", where),
         runbook=_opt_text(item, "runbook", where),
         runbook_params=_params(item.get("runbook_params"), where),
+        on_recovery=_on_recovery(item.get("on_recovery"), where),
     )
+
+
+def _on_recovery(value: object, where: str) -> str:
+    if value is None:
+        return "resolve"
+    if value not in ON_RECOVERY:
+        raise RoutingRuleError(f"{where}: on_recovery must be one of {list(ON_RECOVERY)}")
+    return str(value)
 
 
 def _opt_text(item: Mapping[str, Any], key: str, where: str) -> str | None:

@@ -1,0 +1,187 @@
+"""Alert intake endpoints and alert graphs: translate requests into ``ReceiveAlert``.
+
+Each endpoint answers 202 ``{ticket_id, action}``. The delivery id is the bus's
+idempotency key, so a retried delivery changes nothing and is answered
+``duplicate`` (told apart by the request id the first handling stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, g, jsonify, request
+
+from hub.domain import NotFoundError, PermissionDeniedError
+from hub.httpapi import BadRequestError, api_auth, hub_of, json_body
+from hub.ops.alerts import (
+    AlertPayloadError,
+    AlertSignal,
+    parse_alertmanager,
+    parse_backuppc,
+    parse_events_v2,
+    parse_keepalived,
+    parse_nagios,
+)
+from hub.ops.handlers import submit
+from hub.ops.metrics import MetricStore
+from hub.ops.reactors import RATE_SOURCES, RATES_METRIC, metric_name
+from hub.ops.tables import alerts
+from hub.tickets.queries import get_state
+
+bp = Blueprint("ops_api", __name__, url_prefix="/api/v1")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _require_staff() -> None:
+    if not g.actor.is_staff:
+        raise PermissionDeniedError("sending alerts needs a staff or admin token")
+
+
+def _answer(results: list[dict[str, Any]]) -> Response:
+    if not results:
+        body: dict[str, Any] = {"ticket_id": None, "action": "ignored"}
+    else:
+        main = next((r for r in results if r["action"] != "duplicate"), results[0])
+        body = dict(main)
+        if len(results) > 1:
+            body["alerts"] = results
+    response = jsonify(body)
+    response.status_code = 202
+    return response
+
+
+def _intake(parse: Callable[[Mapping[str, Any]], AlertSignal | list[AlertSignal]],
+            document: Mapping[str, Any]) -> Response:
+    _require_staff()
+    try:
+        parsed = parse(document)
+    except AlertPayloadError as exc:
+        raise BadRequestError(exc.message, field=exc.field_name) from exc
+    signals = parsed if isinstance(parsed, list) else [parsed]
+    hub = hub_of()
+    return _answer([submit(hub, s) for s in signals])
+
+
+def _nagios_fields() -> dict[str, Any]:
+    if request.mimetype in FORM_TYPES:
+        return request.form.to_dict()
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequestError("empty body: send the Nagios macros as JSON or form fields")
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequestError(
+            f"the Nagios notification is not valid JSON ({exc}); a quote or backslash in "
+            "plugin output or an acknowledgement comment breaks JSON pasted together by a "
+            "shell command: use contrib/nagios/opshub-notify or form fields "
+            "(curl --data-urlencode)") from exc
+    if not isinstance(document, dict):
+        raise BadRequestError("the body must be a JSON object of Nagios macros")
+    return document
+
+
+@bp.post("/events/nagios")
+@api_auth
+def nagios() -> Response:
+    return _intake(parse_nagios, _nagios_fields())
+
+
+@bp.post("/events/alertmanager")
+@api_auth
+def alertmanager() -> Response:
+    return _intake(parse_alertmanager, json_body())
+
+
+@bp.post("/events")
+@api_auth
+def events_v2() -> Response:
+    return _intake(parse_events_v2, json_body())
+
+
+@bp.post("/events/keepalived")
+@api_auth
+def keepalived() -> Response:
+    return _intake(parse_keepalived, json_body())
+
+
+@bp.post("/events/backuppc")
+@api_auth
+def backuppc() -> Response:
+    return _intake(parse_backuppc, json_body())
+
+
+def _hours(default: int) -> int:
+    raw = request.args.get("hours", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 31:
+        raise BadRequestError("hours must be a whole number from 1 to 744")
+    return int(raw)
+
+
+def _png(data: bytes) -> Response:
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/alerts/<int:ticket_id>/graph.png")
+@api_auth
+def alert_graph(ticket_id: int) -> Response:
+    """The metric of the ticket's alert, ``hours`` before and after it."""
+    hours = _hours(2)
+    hub = hub_of()
+    store: MetricStore = hub.services["ops.metrics"]
+    with hub.engine.connect() as conn:
+        get_state(conn, g.actor, ticket_id)  # 404 unless the caller may see the ticket
+        rows = conn.execute(sa.select(alerts).where(alerts.c.ticket_id == ticket_id)
+                            .order_by(alerts.c.first_at)).all()
+    if not rows:
+        raise NotFoundError(f"ticket {ticket_id} has no alert")
+    row = next((r for r in rows if store.file(metric_name(r.host, r.service)).exists()), None)
+    if row is None:
+        raise NotFoundError(f"no metrics recorded for the alert of ticket {ticket_id}")
+    margin = dt.timedelta(hours=hours)
+    start, end = row.first_at - margin, max(row.last_at, row.first_at) + margin
+    name = metric_name(row.host, row.service)
+    return _png(store.graph(name, start, end, f"{row.host} / {row.service or 'host'}"))
+
+
+@bp.get("/metrics/hub.png")
+@api_auth
+def hub_graph() -> Response:
+    """Alerts, tickets and mails per minute over the last ``hours``."""
+    hours = _hours(6)
+    store: MetricStore = hub_of().services["ops.metrics"]
+    if not store.file(RATES_METRIC).exists():
+        raise NotFoundError("no hub rates recorded yet")
+    end = dt.datetime.now(dt.UTC)
+    return _png(store.graph(RATES_METRIC, end - dt.timedelta(hours=hours), end,
+                            "OpsHub: per minute", sources=RATE_SOURCES))
+
+
+@bp.get("/alerts")
+@api_auth
+def list_alerts() -> Response:
+    """Alert episodes (staff): ``?state=open&ticket_id=&host=&limit=``."""
+    _require_staff()
+    query = sa.select(alerts)
+    for name in ("state", "host", "source"):
+        if value := request.args.get(name):
+            query = query.where(alerts.c[name] == value)
+    if (ticket := request.args.get("ticket_id", "")).isdigit():
+        query = query.where(alerts.c.ticket_id == int(ticket))
+    raw_limit = request.args.get("limit", "500")
+    limit = min(int(raw_limit), 5000) if raw_limit.isdigit() else 500
+    with hub_of().engine.connect() as conn:
+        rows = conn.execute(query.order_by(alerts.c.first_at).limit(limit)).all()
+    out = []
+    for row in rows:
+        item = dict(row._mapping)
+        for key in ("first_at", "last_at"):
+            item[key] = item[key].isoformat() + "Z"
+        out.append(item)
+    return jsonify({"alerts": out})
