@@ -158,6 +158,8 @@ def _append_sqlite(conn: sa.Connection, stream_id: str, new_events: Sequence[New
         cursor.close()
 
 
+_FIND_KEY = sa.select(idempotency_keys).where(idempotency_keys.c.key == sa.bindparam("key"))
+_REMEMBER_KEY = sa.insert(idempotency_keys)
 _STREAM_VERSION = sa.select(sa.func.max(events.c.version)).where(
     events.c.stream_id == sa.bindparam("stream_id"))
 _READ_STREAM = (
@@ -179,19 +181,17 @@ class EventStore:
         return int(value or 0)
 
     def find_idempotent(self, conn: sa.Connection, key: str) -> AppendResult | None:
-        row = conn.execute(
-            sa.select(idempotency_keys).where(idempotency_keys.c.key == key)
-        ).first()
+        row = conn.execute(_FIND_KEY, {"key": key}).first()
         if row is None:
             return None
         return AppendResult(row.stream_id, int(row.last_version), duplicate=True, result=row.result)
 
     def remember(self, conn: sa.Connection, key: str, stream_id: str, version: int,
                  first_position: int | None, result: Any) -> None:
-        conn.execute(sa.insert(idempotency_keys).values(
-            key=key, stream_id=stream_id, last_version=version,
-            first_position=first_position, result=result, at=utcnow(),
-        ))
+        conn.execute(_REMEMBER_KEY, {
+            "key": key, "stream_id": stream_id, "last_version": version,
+            "first_position": first_position, "result": result, "at": utcnow(),
+        })
 
     def append(
         self,

@@ -2,16 +2,78 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from hub.runbooks import commands as c
+from hub.runbooks.handlers import RunbookHandlers
+from hub.runbooks.projections import RunsProjection
+from hub.runbooks.reactors import RunPlanner
+from hub.runbooks.suggestions import SuggestionsProjection, suggest
+from hub.runbooks.ticket_steps import apply_ticket_step
+
 if TYPE_CHECKING:
+    from flask import Flask
+
     from hub.bootstrap import Hub
 
 
 def register(hub: Hub) -> None:
-    """Register this feature's command handlers, projections and reactions on the hub."""
+    """Register this feature's command handlers, projections and jobs on the hub."""
+    h = RunbookHandlers(hub)
+    bus = hub.bus
+    bus.register(c.StartRun, h.start_run)
+    bus.register(c.RecordPlan, h.record_plan)
+    bus.register(c.ApproveStep, h.approve_step)
+    bus.register(c.BeginApply, h.begin_apply)
+    bus.register(c.RecordApplied, h.record_applied)
+    bus.register(c.RecordVerified, h.record_verified)
+    bus.register(c.RecordFailed, h.record_failed)
+    bus.register(c.CancelApply, h.cancel_apply)
+    bus.register(c.RecordInverse, h.record_inverse)
+    bus.register(c.ReleaseLeases, h.release_leases)
+    bus.register(c.SkipStep, h.skip_step)
+    bus.register(c.AbortRun, h.abort_run)
+    bus.register(c.ApplyTicketStep, partial(apply_ticket_step, h))
+    bus.register(c.SuggestRunbook, suggest)
+    hub.runner.register(RunsProjection(hub.store))
+    hub.runner.register(SuggestionsProjection())
+    hub.reactors.append(RunPlanner())
+    _register_schedules()
+
+
+_SCHEDULED = False
+
+
+def _register_schedules() -> None:
+    """Once per process: the scheduler module keeps a global list of job factories."""
+    global _SCHEDULED
+    if _SCHEDULED:
+        return
+    from hub.runbooks.schedule import add_jobs
+    from hub.scheduler import register_jobs
+
+    register_jobs(add_jobs)
+    _SCHEDULED = True
 
 
 def blueprints() -> list[Any]:
     """This feature's Flask blueprints."""
-    return []
+    from hub.runbooks.api import bp as api_bp
+    from hub.runbooks.web import bp as web_bp
+
+    return [api_bp, web_bp]
+
+
+def init_app(app: Flask) -> None:
+    """The JSON API authenticates with bearer tokens: no CSRF token there."""
+    from hub.runbooks.api import bp as api_bp
+    from hub.web.security import csrf
+
+    csrf.exempt(api_bp)
+
+
+def cli_commands() -> list[Any]:
+    from hub.runbooks.cli import group
+
+    return [group]

@@ -30,6 +30,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "ticket.comment": (("body",), {}),
     "ticket.status": (("status",), {}),
 }
+#: Optional parameters without a default (absent unless the runbook sets them).
+OPTIONAL: dict[str, tuple[str, ...]] = {"lb.drain": ("wait_timeout",)}
 STEP_KEYS = {"name", "action", "params", "approval", "timeout", "verify"}
 PARAM_TYPES = {"string", "int", "host", "choice"}
 PARAM_KEYS = {"type", "required", "default", "choices", "pattern", "description"}
@@ -128,7 +130,7 @@ def parse_step(body: str, n: int) -> tuple[StepSpec | None, list[str]]:
         if params.get(key) in (None, ""):
             errors.append(f"{where}: {action} needs parameter {key!r}")
     for key in params:
-        if key not in required and key not in defaults:
+        if key not in required and key not in defaults and key not in OPTIONAL.get(action, ()):
             errors.append(f"{where}: {action} has no parameter {key!r}")
     approval = str(data.get("approval", "none")).lower()
     if approval not in ("required", "none"):

@@ -1,0 +1,112 @@
+"""Suggested runbooks on tickets: the hook alert routing uses (``Route.runbook``).
+
+When a routing rule names a runbook, the alerts feature calls
+``suggest_runbook(hub, ticket_id, route.runbook, route.runbook_params)`` (or sends
+``SuggestRunbook`` itself) after opening the ticket. The suggestion is an event
+on the ticket's suggestion stream and a comment on the ticket with a link that
+starts the run with those parameters; nothing runs without a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from hub.actors import Actor, system_actor
+from hub.domain import Aggregate
+from hub.eventstore import StoredEvent
+from hub.messagebus import UnitOfWork
+from hub.projections import TableProjection
+from hub.runbooks import commands as c
+from hub.runbooks.masking import mask_params
+from hub.runbooks.source import split_name
+from hub.runbooks.tables import runbook_suggestions
+from hub.tickets import commands as tc
+from hub.tickets import handlers as th
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+
+class TicketRunbooks(Aggregate):
+    """The runbooks suggested for one ticket (one stream per ticket)."""
+
+    stream_prefix = "runsuggest"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.suggested: dict[str, dict[str, Any]] = {}
+
+    def suggest(self, actor: Actor, runbook: str, params: dict[str, Any], reason: str) -> bool:
+        if self.suggested.get(runbook) == params:
+            return False  # the same alert again: nothing new to say
+        self._record("RunbookSuggested", ticket_id=int(self.id), runbook=runbook,
+                     params=params, reason=reason[:500], by=actor.name)
+        return True
+
+    def _on_RunbookSuggested(self, d: dict[str, Any]) -> None:
+        self.suggested[d["runbook"]] = d["params"]
+
+
+def start_link(ticket_id: int, runbook: str, params: dict[str, Any]) -> str:
+    web, topic = split_name(runbook)
+    query = urlencode({"ticket_id": ticket_id, **{f"param.{k}": v for k, v in params.items()}})
+    return f"/runbooks/{web}/{topic}?{query}"
+
+
+def suggest(cmd: c.SuggestRunbook, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    web, topic = split_name(cmd.runbook)
+    runbook = f"{web}.{topic}"
+    params = mask_params({str(k): str(v) for k, v in (cmd.params or {}).items()})
+    th.load_visible_ticket(uow, cmd.ticket_id, actor)
+    agg = uow.get(TicketRunbooks, cmd.ticket_id, must_exist=False)
+    if agg.suggest(actor, runbook, params, cmd.reason):
+        uow.add(agg)
+        reason = f" ({cmd.reason})" if cmd.reason else ""
+        th.comment(tc.Comment(ticket_id=cmd.ticket_id, body=(
+            f"Suggested runbook {runbook}{reason} with parameters "
+            f"{json.dumps(params, sort_keys=True)}. Start it at "
+            f"{start_link(cmd.ticket_id, runbook, params)}"),
+            extra={"runbook_suggestion": runbook}), uow, actor)
+        return {"ticket_id": cmd.ticket_id, "runbook": runbook, "suggested": True}
+    return {"ticket_id": cmd.ticket_id, "runbook": runbook, "suggested": False}
+
+
+def suggest_runbook(hub: Hub, ticket_id: int, runbook: str, params: dict[str, Any] | None = None,
+                    reason: str = "", actor: Actor | None = None) -> dict[str, Any]:
+    """The function alert routing calls after opening or updating an alert ticket."""
+    result: dict[str, Any] = hub.bus.handle(
+        c.SuggestRunbook(ticket_id=ticket_id, runbook=runbook, params=dict(params or {}),
+                         reason=reason), actor or system_actor("alert", "alert-routing"))
+    return result
+
+
+class SuggestionsProjection(TableProjection):
+    name = "runbook_suggestions"
+    tables = (runbook_suggestions,)
+    prefixes = ("runsuggest-",)
+
+    def on_RunbookSuggested(self, conn: sa.Connection, event: StoredEvent) -> None:
+        d = event.data
+        key = (runbook_suggestions.c.ticket_id == d["ticket_id"]) & (
+            runbook_suggestions.c.runbook == d["runbook"])
+        conn.execute(sa.delete(runbook_suggestions).where(key))
+        conn.execute(sa.insert(runbook_suggestions).values(
+            ticket_id=d["ticket_id"], runbook=d["runbook"], params=d["params"],
+            reason=d.get("reason", ""), suggested_by=d["by"], at=event.at))
+
+
+def suggestions_for(conn: sa.Connection, ticket_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(runbook_suggestions).where(
+        runbook_suggestions.c.ticket_id == ticket_id).order_by(runbook_suggestions.c.at)).all()
+    return [{"runbook": r.runbook, "params": r.params, "reason": r.reason,
+             "suggested_by": r.suggested_by, "at": _iso(r.at),
+             "start": start_link(ticket_id, r.runbook, r.params)} for r in rows]
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat(timespec="seconds") + "Z"
