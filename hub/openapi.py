@@ -39,6 +39,68 @@ TICKET_ID = _param("id", "path", "integer")
 ALERT_OK = {"202": {"description": "accepted", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/AlertResult"}}}}}
 
+RUN_ID = _param("id", "path", "integer")
+STEP_N = _param("n", "path", "integer")
+RUNBOOK_PATH = [_param("web", "path"), _param("topic", "path")]
+RUNBOOK_SCHEMAS = {
+    "NewRun": {"type": "object", "properties": {
+        "ticket_id": {"type": "integer", "nullable": True},
+        "params": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    "RunStep": {"type": "object", "required": [
+        "n", "name", "action", "state", "plan", "output", "approved_by"], "properties": {
+        "n": {"type": "integer", "minimum": 1}, "name": {"type": "string"},
+        "action": {"type": "string", "enum": ["lb.drain", "lb.ready", "vip.failover",
+                                              "backup.restore", "ticket.comment",
+                                              "ticket.status"]},
+        "state": {"type": "string", "enum": ["planned", "approved", "applied", "verified",
+                                             "failed", "skipped"]},
+        "plan": {"type": "object", "nullable": True}, "output": {"type": "string"},
+        "approved_by": {"type": "string", "nullable": True},
+        "inverse": {"type": "object", "nullable": True}}},
+    "Run": {"type": "object", "required": ["id", "runbook", "revision", "ticket_id", "status",
+                                           "steps"], "properties": {
+        "id": {"type": "integer"}, "runbook": {"type": "string"},
+        "revision": {"type": "integer"}, "ticket_id": {"type": "integer", "nullable": True},
+        "status": {"type": "string", "enum": ["running", "failed", "completed", "aborted"]},
+        "steps": {"type": "array", "items": {"$ref": "#/components/schemas/RunStep"}}}},
+}
+_STEP_ERRORS = ("403", "404", "409", "422")
+RUNBOOK_PATHS = {
+    "/api/v1/runbooks/{web}/{topic}/runs": {"post": _op(
+        "start a run of a runbook topic (steps are planned at once)", "201", "NewRun", "Run",
+        RUNBOOK_PATH, ("400", "403", "404", "422"))},
+    "/api/v1/runs/{id}": {"get": _op("a run with its steps", schema="Run", params=[RUN_ID],
+                                     errors=("403", "404"))},
+    **{f"/api/v1/runs/{{id}}/steps/{{n}}/{action}": {"post": _op(
+        summary, schema="Run", params=[RUN_ID, STEP_N], errors=_STEP_ERRORS)}
+       for action, summary in (
+           ("plan", "dry-run a step again"),
+           ("approve", "approve a step (not by the person who started the run)"),
+           ("apply", "apply a step, then verify it"), ("skip", "skip a step"),
+           ("inverse", "run the inverse of a failed step"))},
+    "/api/v1/runs/{id}/abort": {"post": _op("abort a run", schema="Run", params=[RUN_ID],
+                                            errors=("403", "404", "409"))},
+    "/api/v1/runs": {"get": _op("runs and suggested runbooks of a ticket", params=[
+        _param("ticket_id", kind="integer"), _param("runbook")], errors=("403",))},
+    "/api/v1/runbooks/{web}/{topic}/suggestions": {"post": _op(
+        "suggest a runbook on a ticket (alert routing)", "201", None, None, RUNBOOK_PATH,
+        ("400", "404", "422"))},
+}
+ALERT_PATHS = {
+    "/api/v1/alerts": {"get": _op("alerts and their tickets", errors=("403",))},
+    "/api/v1/alerts/{ticket_id}/graph.png": {"get": {
+        "summary": "PNG graph of the alert's metric around the alert time",
+        "parameters": [_param("ticket_id", "path", "integer"), _param("hours", kind="integer")],
+        "responses": {"200": {"description": "PNG", "content": {"image/png": {}}},
+                      "400": _ERR, "401": _ERR, "404": _ERR}}},
+    "/api/v1/metrics/hub.png": {"get": {
+        "summary": "PNG graph of the hub's own rates",
+        "parameters": [_param("hours", kind="integer")],
+        "responses": {"200": {"description": "PNG", "content": {"image/png": {}}},
+                      "401": _ERR}}},
+}
+
+
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "OpsHub API", "version": "1"},
@@ -85,6 +147,7 @@ SPEC: dict[str, Any] = {
                 "action": {"type": "string", "enum": [
                     "opened", "updated", "resolved", "duplicate", "ignored"]}}},
             "SearchResult": {"type": "object", "properties": {"hits": {"type": "array"}}},
+            **RUNBOOK_SCHEMAS,
         },
     },
     "security": [{"bearer": []}],
@@ -124,6 +187,8 @@ SPEC: dict[str, Any] = {
                                                "responses": {**ALERT_OK, "400": _ERR}}},
         "/api/v1/events/backuppc": {"post": {"summary": "BackupPC dump result",
                                              "responses": {**ALERT_OK, "400": _ERR}}},
+        **ALERT_PATHS,
+        **RUNBOOK_PATHS,
     },
 }
 

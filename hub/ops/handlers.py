@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from hub.actors import Actor, system_actor
+from hub.domain import DomainError
 from hub.eventstore import ConcurrencyError, utcnow
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.ops import ticketing as t
@@ -34,6 +35,19 @@ def signal_time(signal: AlertSignal) -> dt.datetime:
     if signal.occurred_at is None:
         return utcnow()
     return signal.occurred_at.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _suggest_runbook(uow: UnitOfWork, actor: Actor, ticket_id: int, runbook: str,
+                     params: dict[str, Any], title: str) -> None:
+    """Attach the routed runbook to a new alert ticket; a bad name becomes a note."""
+    from hub.runbooks.commands import SuggestRunbook
+    from hub.runbooks.suggestions import suggest
+
+    try:
+        suggest(SuggestRunbook(ticket_id=ticket_id, runbook=runbook, params=params,
+                               reason=f"alert routing: {title}"), uow, actor)
+    except DomainError as exc:
+        t.note(uow, actor, ticket_id, f"Suggested runbook not attached: {exc.message}")
 
 
 class AlertHandlers:
@@ -62,6 +76,9 @@ class AlertHandlers:
             parent = t.find_parent_ticket(uow.conn, signal, self.config.parents)
             ticket_id = t.open_ticket(uow, actor, signal, chosen, self.config.default_queue,
                                       parent)
+            if chosen.runbook:
+                _suggest_runbook(uow, actor, ticket_id, chosen.runbook,
+                                 dict(chosen.runbook_params), signal.title)
         flags: dict[str, bool] = {}
         if ticket_id is not None:
             if signal.kind == "state_change":
