@@ -36,6 +36,13 @@ owner = "carol"
 on_recovery = "comment"
 
 [[alert_routes]]
+name = "web http"
+host = "web-*"
+service = "HTTP*"
+runbook = "Runbooks.DrainWebNode"
+runbook_params = { node = "web-02" }
+
+[[alert_routes]]
 name = "typo queue"
 service = "Disk*"
 queue = "NoSuchQueue"
@@ -191,3 +198,20 @@ def test_alert_read_models_rebuild_identically(ops_hub: Hub) -> None:
     with ops_hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
         ops_hub.runner.rebuild(conn, ["ops_alerts", "ops_backup_hosts"])
     assert rows() == before
+
+
+def test_routed_runbook_is_suggested_on_the_new_ticket(ops_hub: Hub) -> None:
+    from hub.runbooks.suggestions import suggestions_for
+
+    opened = send(ops_hub, nagios("web-02", service="HTTP"))
+    again = send(ops_hub, nagios("web-02", service="HTTP", NOTIFICATIONNUMBER="2",
+                                 SERVICENOTIFICATIONID="2"))
+    assert again["ticket_id"] == opened["ticket_id"]
+    with ops_hub.engine.connect() as conn:
+        found = suggestions_for(conn, opened["ticket_id"])
+    assert [(s["runbook"], s["params"]) for s in found] == [
+        ("Runbooks.DrainWebNode", {"node": "web-02"})]
+    assert "/runbooks/Runbooks/DrainWebNode?" in found[0]["start"]
+    other = send(ops_hub, nagios("db-02", service="Replication"))
+    with ops_hub.engine.connect() as conn:
+        assert suggestions_for(conn, other["ticket_id"]) == []
