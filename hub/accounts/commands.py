@@ -39,3 +39,32 @@ class ChangeUser:
     role: str | None = None
     display_name: str | None = None
     disabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class CreateGroup:
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeGroupMember:
+    group: str
+    user: str
+    add: bool = True
+
+
+@dataclass(frozen=True)
+class GrantRight:
+    """``scope`` is a queue name or ``*``; ``principal`` is group:X, user:X or role:X."""
+
+    scope: str
+    principal: str
+    right: str
+
+
+@dataclass(frozen=True)
+class RevokeRight:
+    scope: str
+    principal: str
+    right: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hub.accounts import handlers
-from hub.accounts.projections import AccountsProjection
+from hub.accounts.projections import AccessProjection, AccountsProjection
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -14,3 +14,4 @@ if TYPE_CHECKING:
 def register(hub: Hub) -> None:
     handlers.register(hub.bus)
     hub.runner.register(AccountsProjection())
+    hub.runner.register(AccessProjection())

@@ -7,11 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.accounts import commands as c
+from hub.accounts.groups import Group, QueueRights
 from hub.accounts.model import User
+from hub.accounts.rights import GLOBAL, profile_rights, rights_for
 from hub.accounts.secrets import hash_password, new_token
 from hub.actors import Actor
 from hub.db import credentials
-from hub.domain import ValidationError
+from hub.domain import NotFoundError, ValidationError
 from hub.eventstore import utcnow
 from hub.messagebus import MessageBus, UnitOfWork
 
@@ -83,7 +85,54 @@ def change_user(cmd: c.ChangeUser, uow: UnitOfWork, actor: Actor) -> None:
         user.change(actor, **changes)
 
 
+def create_group(cmd: c.CreateGroup, uow: UnitOfWork, actor: Actor) -> dict[str, str]:
+    group = uow.get(Group, cmd.name.strip().lower(), must_exist=False)
+    group.create(actor, cmd.description)
+    return {"name": group.id}
+
+
+def change_group_member(cmd: c.ChangeGroupMember, uow: UnitOfWork, actor: Actor) -> None:
+    group = uow.get(Group, cmd.group.strip().lower())
+    if cmd.add and not uow.get(User, cmd.user, must_exist=False).exists:
+        raise ValidationError(f"unknown user {cmd.user!r}")
+    group.change_member(actor, cmd.user, cmd.add)
+
+
+def _acl(uow: UnitOfWork, actor: Actor, scope: str, principal: str) -> tuple[QueueRights, Actor]:
+    """Load the scope's ACL and the actor with its rights on that queue."""
+    from hub.tickets.queues import Queue
+
+    key = scope.strip().lower()
+    if key != GLOBAL and not uow.get(Queue, key, must_exist=False).exists:
+        raise NotFoundError(f"queue {scope} not found")
+    QueueRights.check_principal(principal)
+    kind, _, name = principal.partition(":")
+    if kind == "group" and not uow.get(Group, name, must_exist=False).exists:
+        raise ValidationError(f"unknown group {name!r}")
+    if kind == "user" and not uow.get(User, name, must_exist=False).exists:
+        raise ValidationError(f"unknown user {name!r}")
+    who = actor.with_rights(profile_rights(actor) | rights_for(
+        actor, queue=None if key == GLOBAL else key))
+    return uow.get(QueueRights, key, must_exist=False), who
+
+
+def grant_right(cmd: c.GrantRight, uow: UnitOfWork, actor: Actor) -> None:
+    acl, who = _acl(uow, actor, cmd.scope, cmd.principal)
+    acl.grant(who, cmd.principal, cmd.right)
+    uow.add(acl)
+
+
+def revoke_right(cmd: c.RevokeRight, uow: UnitOfWork, actor: Actor) -> None:
+    acl, who = _acl(uow, actor, cmd.scope, cmd.principal)
+    acl.revoke(who, cmd.principal, cmd.right)
+    uow.add(acl)
+
+
 def register(bus: MessageBus) -> None:
+    bus.register(c.CreateGroup, create_group)
+    bus.register(c.ChangeGroupMember, change_group_member)
+    bus.register(c.GrantRight, grant_right)
+    bus.register(c.RevokeRight, revoke_right)
     bus.register(c.CreateUser, create_user)
     bus.register(c.SetPassword, set_password)
     bus.register(c.CreateToken, create_token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from hub.accounts.tables import api_tokens, users
+from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
 from hub.eventstore import StoredEvent
 from hub.projections import TableProjection
 
@@ -31,3 +31,33 @@ class AccountsProjection(TableProjection):
     def on_ApiTokenRevoked(self, conn: sa.Connection, e: StoredEvent) -> None:
         conn.execute(sa.update(api_tokens).where(api_tokens.c.token_id == e.data["token_id"])
                      .values(revoked_at=e.at))
+
+
+class AccessProjection(TableProjection):
+    """Groups, members and grants: the tables every request's profile is read from."""
+
+    name = "access"
+    tables = (groups, group_members, acl_grants)
+    prefixes = ("group-", "acl-")
+
+    def on_GroupCreated(self, conn: sa.Connection, e: StoredEvent) -> None:
+        conn.execute(sa.insert(groups).values(name=e.data["name"],
+                                              description=e.data["description"]))
+
+    def on_GroupMemberAdded(self, conn: sa.Connection, e: StoredEvent) -> None:
+        conn.execute(sa.insert(group_members).values(
+            group_name=e.stream_id.split("-", 1)[1], username=e.data["user"]))
+
+    def on_GroupMemberRemoved(self, conn: sa.Connection, e: StoredEvent) -> None:
+        conn.execute(sa.delete(group_members).where(
+            group_members.c.group_name == e.stream_id.split("-", 1)[1],
+            group_members.c.username == e.data["user"]))
+
+    def on_RightGranted(self, conn: sa.Connection, e: StoredEvent) -> None:
+        conn.execute(sa.insert(acl_grants).values(
+            scope=e.data["scope"], principal=e.data["principal"], right_name=e.data["right"]))
+
+    def on_RightRevoked(self, conn: sa.Connection, e: StoredEvent) -> None:
+        conn.execute(sa.delete(acl_grants).where(
+            acl_grants.c.scope == e.data["scope"], acl_grants.c.principal == e.data["principal"],
+            acl_grants.c.right_name == e.data["right"]))

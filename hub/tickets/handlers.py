@@ -98,7 +98,8 @@ def load_visible_ticket(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticket
     """Like load_ticket, but a ticket the actor may not see is "not found" (not 403),
     so customers cannot learn which ticket numbers exist."""
     ticket = load_ticket(uow, ticket_id)
-    if not actor.is_staff and not ticket.roles_of(actor) & {"requestors", "cc"}:
+    rights = rights_for(actor, ticket_roles=ticket.roles_of(actor), queue=ticket.queue)
+    if not actor.is_system and "ShowTicket" not in rights:
         raise NotFoundError(f"ticket {ticket_id} not found")
     return ticket
 

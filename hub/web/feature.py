@@ -1,17 +1,38 @@
-"""Web feature wiring: sessions, CSRF, security headers and the desk pages."""
+"""Web feature wiring: sessions, CSRF, security headers, the desk pages and their data.
+
+The desk owns saved searches (commands, projection), the ticket-rate reactor
+that feeds the dashboard's RRD files, and a scheduler job that keeps those
+files current through quiet hours.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub.scheduler import register_jobs
+
 if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
     from flask import Flask
 
     from hub.bootstrap import Hub
 
 
 def register(hub: Hub) -> None:
-    """The web has no command handlers of its own: it sends ticket and account commands."""
+    from hub.web import searches
+    from hub.web.metrics import TicketRatesReactor
+
+    searches.register(hub.bus)
+    hub.runner.register(searches.SavedSearchesProjection())
+    hub.reactors.append(TicketRatesReactor())
+
+
+@register_jobs
+def _metrics_job(hub: Hub, scheduler: BackgroundScheduler) -> None:
+    from hub.web.metrics import touch_all
+
+    scheduler.add_job(touch_all, "interval", minutes=5, args=[hub], id="desk-metrics-touch",
+                      replace_existing=True)
 
 
 def init_app(app: Flask) -> None:
@@ -28,6 +49,7 @@ def init_app(app: Flask) -> None:
 
 
 def blueprints() -> list[Any]:
+    from hub.web import account_views, dashboard, ticket_views  # noqa: F401 (routes)
     from hub.web.auth import bp as auth_bp
     from hub.web.desk import bp as desk_bp
 
