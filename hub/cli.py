@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 import click
 
@@ -124,16 +125,25 @@ def projections_rebuild(name: str | None) -> None:
     from hub.db import WRITE
 
     hub = _hub()
-    names = [name] if name else None
-    if name and name not in hub.runner.projections:
-        raise click.ClickException(
-            f"unknown projection {name!r}; known: {', '.join(sorted(hub.runner.projections))}")
-    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        hub.store.lock_for_append(conn)
-        total = hub.store.last_position(conn)
+    others: dict[str, Any] = hub.services.get("rebuilders", {})  # non-SQL, e.g. search
+    known = sorted([*hub.runner.projections, *others])
+    if name and name not in known:
+        raise click.ClickException(f"unknown projection {name!r}; known: {', '.join(known)}")
+    sql_names = [n for n in ([name] if name else hub.runner.projections)
+                 if n in hub.runner.projections]
+    if sql_names:
+        with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            hub.store.lock_for_append(conn)
+            total = hub.store.last_position(conn)
+            with tqdm(total=total, unit="ev", disable=None) as bar:
+                count = hub.runner.rebuild(conn, sql_names, progress=bar.update)
+        click.echo(f"rebuilt {', '.join(sorted(sql_names))} from {count} events")
+    for other in ([name] if name in others else [] if name else sorted(others)):
+        with hub.engine.connect() as conn:
+            total = hub.store.last_position(conn)
         with tqdm(total=total, unit="ev", disable=None) as bar:
-            count = hub.runner.rebuild(conn, names, progress=bar.update)
-    click.echo(f"rebuilt {', '.join(names or sorted(hub.runner.projections))} from {count} events")
+            count = others[other](hub, bar.update)
+        click.echo(f"rebuilt {other} from {count} documents")
 
 
 @main.group()

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from hub.wiki.openapi import WIKI_PATHS, WIKI_SCHEMAS
+
 bp = Blueprint("openapi", __name__)
 
 _ERR = {"description": "error", "content": {"application/json": {"schema": {
@@ -148,6 +150,7 @@ SPEC: dict[str, Any] = {
                     "opened", "updated", "resolved", "duplicate", "ignored"]}}},
             "SearchResult": {"type": "object", "properties": {"hits": {"type": "array"}}},
             **RUNBOOK_SCHEMAS,
+            **WIKI_SCHEMAS,
         },
     },
     "security": [{"bearer": []}],
@@ -189,6 +192,7 @@ SPEC: dict[str, Any] = {
                                              "responses": {**ALERT_OK, "400": _ERR}}},
         **ALERT_PATHS,
         **RUNBOOK_PATHS,
+        **WIKI_PATHS,
     },
 }
 

@@ -83,6 +83,7 @@ def run_once(hub: Hub, reactor: Reactor, *, batch: int = 200, max_attempts: int 
     with hub.engine.connect() as conn:
         events = hub.store.read_all(conn, position, batch)
     done = 0
+    reached = position
     for event in events:
         if reactor.handles(event):
             try:
@@ -96,8 +97,12 @@ def run_once(hub: Hub, reactor: Reactor, *, batch: int = 200, max_attempts: int 
                     break
                 _park(hub, reactor, event, tries, repr(exc))
         attempts.pop(event.position, None)
-        _save(hub, reactor, event.position)
+        reached = event.position
         done += 1
+    if reached != position:
+        # One write per batch: reactions are idempotent per event, so after a crash
+        # the few events of an unsaved batch are simply handled again.
+        _save(hub, reactor, reached)
     return done
 
 

@@ -43,4 +43,7 @@ def initialise(hub: Hub, admin_password: str | None = None) -> InitResult:
         hub.bus.handle(ac.CreateUser(name="admin", email=f"admin@{domain}", role="admin",
                                      display_name="Administrator", password=password),
                        actor, idempotency_key="init:user:admin")
+    from hub.wiki.setup import create_demo
+
+    create_demo(hub)
     return InitResult(created_queue=not has_queue, admin_password=password)

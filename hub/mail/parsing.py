@@ -9,6 +9,7 @@ parsing never raises: whatever can be read is returned and problems are listed i
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from hub.mail.sanitize import decode_bytes, fold_quoted, looks_like_bounce
@@ -39,6 +41,29 @@ __all__ = [
 LOOP_HEADER = "X-OpsHub-Loop"
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_CACHEABLE = 1000  # header values longer than this are parsed every time
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed_header(name: str, value: str) -> object:
+    return policy.default.header_fetch_parse(name, value)
+
+
+class _CachingPolicy(EmailPolicy):
+    """``policy.default`` that parses each distinct header value once.
+
+    The stdlib re-parses a header on every access (``get_content_type`` alone reads
+    Content-Type several times per part), which made parsing the gateway's biggest
+    cost. Parsed headers are immutable, so sharing them between messages is safe.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        if isinstance(value, str) and len(value) <= _CACHEABLE and not hasattr(value, "name"):
+            return _parsed_header(name, value)  # type: ignore[return-value]
+        return super().header_fetch_parse(name, value)  # type: ignore[no-any-return]
+
+
+_POLICY = _CachingPolicy()
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # never meaningful in a header value
 
 
@@ -278,7 +303,7 @@ def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
     """
     defects: list[str] = []
     digest = hashlib.sha256(raw).hexdigest()
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=_POLICY).parsebytes(raw)
     reader = _Reader(msg, defects)
 
     message_id = normalise_message_id(reader.raw_text("Message-ID"))

@@ -1,17 +1,40 @@
-"""Search feature wiring: handlers, projections, reactions, jobs and routes."""
+"""Search feature wiring: the index service, its indexer (a durable reactor), routes."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from hub.bootstrap import Hub
 
 
 def register(hub: Hub) -> None:
-    """Register this feature's command handlers, projections and reactions on the hub."""
+    """Create the hub's index object and let the reactor worker keep it current."""
+    from hub.search.index import SearchIndex
+    from hub.search.indexer import SearchIndexer, rebuild
+
+    hub.services["search_index"] = SearchIndex(Path(hub.settings.data_dir) / "index")
+    # Non-SQL projections: name -> rebuild(hub, progress) for `hub projections rebuild`.
+    hub.services.setdefault("rebuilders", {})["search"] = rebuild
+    hub.reactors.append(SearchIndexer())
 
 
 def blueprints() -> list[Any]:
-    """This feature's Flask blueprints."""
-    return []
+    from hub.search.views import api_bp, web_bp
+
+    return [api_bp, web_bp]
+
+
+def init_app(app: Flask) -> None:
+    from hub.web.security import csrf
+
+    csrf.exempt(app.blueprints["search_api"])
+
+
+def cli_commands() -> list[Any]:
+    from hub.search.cli import search_group
+
+    return [search_group]

@@ -1,3 +1,7 @@
-"""Read-model tables of the search feature (declared on hub.db.metadata)."""
+"""The search feature has no SQL tables: its index is Whoosh, under ``data_dir/index``.
+
+Its position in the event store is kept next to the index (``index/position``) so the
+index and the position it reflects can never disagree after a crash.
+"""
 
 from __future__ import annotations

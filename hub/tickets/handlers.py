@@ -33,7 +33,7 @@ def load_queue(uow: UnitOfWork, name: str) -> Queue:
     return queue
 
 
-_SPECS: dict[str, tuple[int, QueueSpec, bool]] = {}
+_SPECS: dict[tuple[int, str], tuple[int, QueueSpec, bool]] = {}
 
 
 def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
@@ -46,13 +46,14 @@ def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
             raise NotFoundError(f"queue {name} not found")
         return cached.spec
     version = uow.store.stream_version(uow.conn, stream_id)
-    hit = _SPECS.get(stream_id)
+    key = (id(uow.engine), stream_id)  # one process may serve several hubs (tests, benches)
+    hit = _SPECS.get(key)
     if hit is None or hit[0] != version:
         queue = load_queue(uow, name) if version else None
         if queue is None:
             raise NotFoundError(f"queue {name} not found")
         hit = (version, queue.spec, queue.disabled)
-        _SPECS[stream_id] = hit
+        _SPECS[key] = hit
     if hit[2]:
         raise NotFoundError(f"queue {name} not found")
     return hit[1]

@@ -9,9 +9,10 @@ script, no event-handler attribute and only http/https/mailto/relative URLs surv
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -221,9 +222,23 @@ def render(
     exists: ExistsFn,
     macros: MacroContext | None = None,
     step_state: StepDecorator | None = None,
+    cache: MutableMapping[str, Any] | None = None,
 ) -> Rendered:
-    """Render topic text to sanitised HTML; problems are reported, never raised."""
+    """Render topic text to sanitised HTML; problems are reported, never raised.
+
+    With a ``cache``, the Markdown phase (the expensive part) is reused when the
+    macro-expanded text is identical and every linked topic still exists or not as
+    before; macros are expanded for every render, so their data is always fresh.
+    """
     expansion = expand(text, web=web, topic=topic, context=macros)
+    key = None
+    if cache is not None and step_state is None:
+        key = hashlib.sha256(f"{web}\0{topic}\0{expansion.text}".encode()).hexdigest()
+        hit = cache.get(key)
+        if hit is not None and all(bool(exists(*k)) == v for k, v in hit[1].items()):
+            done: Rendered = hit[0]
+            return Rendered(done.html, list(done.toc), set(done.links), expansion.includes,
+                            [*expansion.errors, *done.errors])
     state = _State(web, exists, step_state)
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc", WikiExtension(state)],
@@ -237,13 +252,17 @@ def render(
         errors.append(f"Markdown rendering failed: {type(exc).__name__}")
         html = f"<pre>{escape(text)}</pre>"
     errors.extend(state.errors)
-    return Rendered(
+    out = Rendered(
         html=sanitize_wiki_html(html),
         toc=_flatten(getattr(md, "toc_tokens", [])),
         links=state.links,
         includes=expansion.includes,
         errors=errors,
     )
+    if key is not None and cache is not None:
+        cache[key] = (Rendered(out.html, out.toc, out.links, [], list(state.errors)),
+                      dict(state._cache))
+    return out
 
 
 def _flatten(tokens: list[dict[str, Any]]) -> list[tuple[int, str, str]]:

@@ -1,0 +1,98 @@
+"""Turn parsed mail commands (``Status: resolved`` ...) into ticket bus commands.
+
+Parsing lives in :mod:`hub.mail.commands`; the decision *whether* they may be
+applied is made by the pipeline (signed reply address + staff sender); the rights
+themselves are checked by the ticket handlers like for any other entrypoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.accounts.tables import users
+from hub.actors import Actor
+from hub.bootstrap import Hub
+from hub.domain import DomainError
+from hub.mail.commands import (
+    AddTimeWorked,
+    MailCommand,
+    RunRunbook,
+    SetDue,
+    SetOwner,
+    SetPriority,
+    SetQueue,
+    SetStatus,
+)
+from hub.tickets.commands import RecordTime, UpdateTicket
+
+
+def _owner_name(hub: Hub, value: str) -> str | None:
+    if value == "nobody":
+        return None
+    if "@" not in value:
+        return value
+    with hub.engine.connect() as conn:
+        name = conn.execute(sa.select(users.c.name).where(users.c.email == value)).scalar()
+    return str(name) if name else value
+
+
+def _start_run(ticket_id: int, cmd: RunRunbook) -> Any:
+    """Build the runbook engine's StartRun command when that engine exists."""
+    import importlib
+
+    try:
+        module: Any = importlib.import_module("hub.runbooks.commands")
+    except ImportError:
+        module = None
+    start: Any = getattr(module, "StartRun", None)
+    if not isinstance(start, type) or not dataclasses.is_dataclass(start):
+        raise DomainError("runbooks cannot be started by mail yet (no runbook engine)")
+    names = {f.name for f in dataclasses.fields(start)}
+    factory: Any = start
+    web, _, topic = cmd.runbook.partition(".")
+    values: dict[str, Any] = {"ticket_id": ticket_id, "params": dict(cmd.params),
+                              "runbook": cmd.runbook, "web": web, "topic": topic}
+    return factory(**{k: v for k, v in values.items() if k in names})
+
+
+def to_bus_command(hub: Hub, ticket_id: int, cmd: MailCommand) -> Any:
+    if isinstance(cmd, SetStatus):
+        return UpdateTicket(ticket_id=ticket_id, status=cmd.status)
+    if isinstance(cmd, SetOwner):
+        return UpdateTicket(ticket_id=ticket_id, owner=_owner_name(hub, cmd.owner),
+                            owner_set=True)
+    if isinstance(cmd, SetPriority):
+        return UpdateTicket(ticket_id=ticket_id, priority=cmd.priority)
+    if isinstance(cmd, SetQueue):
+        return UpdateTicket(ticket_id=ticket_id, queue=cmd.queue)
+    if isinstance(cmd, AddTimeWorked):
+        return RecordTime(ticket_id=ticket_id, minutes=cmd.minutes)
+    if isinstance(cmd, SetDue):
+        return UpdateTicket(ticket_id=ticket_id, due=cmd.due.isoformat(), due_set=True)
+    return _start_run(ticket_id, cmd)
+
+
+def _describe(cmd: MailCommand) -> str:
+    values = ", ".join(f"{f.name}={getattr(cmd, f.name)!r}" for f in dataclasses.fields(cmd))
+    return f"{type(cmd).__name__}({values})"
+
+
+def apply_commands(hub: Hub, ticket_id: int, commands: list[MailCommand], actor: Actor,
+                   key: str) -> tuple[list[str], list[str]]:
+    """Apply each command in order; returns ``(applied, errors)`` as readable lines."""
+    applied: list[str] = []
+    errors: list[str] = []
+    for index, cmd in enumerate(commands):
+        try:
+            bus_command = to_bus_command(hub, ticket_id, cmd)
+            hub.bus.handle(bus_command, actor, idempotency_key=f"mail:{key}:cmd{index}")
+        except DomainError as exc:
+            errors.append(f"{_describe(cmd)}: {exc.message}")
+        except KeyError:  # the command type has no handler registered
+            errors.append(f"{_describe(cmd)}: not supported by this hub")
+        else:
+            applied.append(_describe(cmd))
+    return applied, errors

@@ -1,0 +1,93 @@
+"""Render one outgoing message about a ticket: template, threading headers, VERP.
+
+Shared by the notifier (mail caused by ticket events) and the inbound pipeline
+(the "commands not applied" notice), so every message we send carries the same
+loop-safety headers, a signed Message-ID and a signed Reply-To.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.bootstrap import Hub
+from hub.mail.addresses import AddressBook
+from hub.mail.compose import AutoSubmitted, compose, render_template
+from hub.mail.handlers import load_template
+from hub.mail.outbound import Outgoing, ref_for
+from hub.mail.threading import add_tag, bounce_address, make_message_id, reply_address
+
+_KIND_LETTER = {"autoreply": "a", "correspondence": "r", "comment": "c", "resolved": "s",
+                "command_refused": "x"}
+
+
+def address_book(hub: Hub) -> AddressBook:
+    """One cached address book per hub (queues change rarely; 2 s staleness is fine)."""
+    book = hub.services.get("mail.addresses")
+    if book is None:
+        book = AddressBook(hub.engine, hub.settings.mail_domain, hub.settings.secret_key)
+        hub.services["mail.addresses"] = book
+    assert isinstance(book, AddressBook)
+    return book
+
+
+def ticket_url(hub: Hub, ticket_id: int) -> str:
+    base = str(hub.settings.extra.get("base_url") or f"http://{hub.settings.http_bind}")
+    return f"{base.rstrip('/')}/tickets/{ticket_id}"
+
+
+def dedupe_key(*parts: object) -> str:
+    text = ":".join(str(p) for p in parts)
+    return text if len(text) <= 180 else text[:120] + ":" + hashlib.sha256(
+        text.encode()).hexdigest()[:40]
+
+
+def plan(hub: Hub, *, kind: str, key: str, ticket: Mapping[str, Any], recipient: str,
+         position: int, context: Mapping[str, Any], in_reply_to: str | None = None,
+         references: Sequence[str] = (),
+         auto_submitted: AutoSubmitted = "auto-generated") -> Outgoing:
+    """Decide one message (ids, envelope, template input); rendering waits for the sender.
+
+    Deferring the rendering keeps the reactor cheap (it runs beside the SMTP gateway) and
+    lets a template fixed by an admin apply to mail still queued.
+    """
+    settings = hub.settings
+    domain, secret = settings.mail_domain, settings.secret_key
+    ticket_id = int(ticket["id"])
+    recipient = recipient.lower()
+    recipient_hash = hashlib.sha256(recipient.encode()).hexdigest()[:8]
+    part = _KIND_LETTER.get(kind, "m") + recipient_hash
+    message_id = make_message_id(ticket_id, position, domain, secret, part=part)
+    envelope = bounce_address(ticket_id, ref_for(key), recipient, domain, secret)
+    stored = {"ticket": dict(ticket), "vars": dict(context), "in_reply_to": in_reply_to,
+              "references": list(references), "auto_submitted": auto_submitted}
+    return Outgoing(dedupe_key=key, kind=kind, ticket_id=ticket_id, recipient=recipient,
+                    envelope_from=envelope, message_id=message_id, context=stored)
+
+
+def render(hub: Hub, conn: sa.Connection, *, kind: str, recipient: str, message_id: str,
+           envelope_from: str, context: Mapping[str, Any]) -> EmailMessage:
+    """The complete message for an outbox row (template, tag, threading, loop headers)."""
+    settings = hub.settings
+    domain, secret = settings.mail_domain, settings.secret_key
+    ticket = context["ticket"]
+    ticket_id = int(ticket["id"])
+    queue = str(ticket["queue"])
+    comment = kind == "comment"
+    values = {**context.get("vars", {}), "ticket": {**ticket, "url": ticket_url(hub, ticket_id)},
+              "tag": settings.ticket_tag}
+    subject, text, html = render_template(load_template(conn, kind), values)
+    auto: AutoSubmitted = ("auto-replied" if context.get("auto_submitted") == "auto-replied"
+                           else "auto-generated")
+    return compose(
+        recipient, add_tag(subject, settings.ticket_tag, ticket_id), text, html,
+        from_addr=address_book(hub).queue_address(queue, comment=comment),
+        reply_to=reply_address(queue, ticket_id, domain, secret, comment=comment),
+        message_id=message_id, in_reply_to=context.get("in_reply_to"),
+        references=context.get("references") or (), auto_submitted=auto,
+        loop_header_value=domain,
+    )

@@ -1,0 +1,231 @@
+"""Outgoing mail: an outbox table drained to the smarthost by a sender thread.
+
+The reactor that decides to send only inserts a row (idempotent per event and
+recipient), so a slow or dead smarthost never blocks or undoes the change that
+caused the mail. The sender retries with exponential backoff and parks a message
+as ``failed`` after a permanent (5xx) refusal or too many attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import smtplib
+import threading
+from dataclasses import dataclass
+from email import policy
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.bootstrap import Hub
+from hub.db import WRITE
+from hub.eventstore import utcnow
+from hub.mail.tables import mail_autoreplies, mail_outbox
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 12
+LEASE = dt.timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one recipient, ready to store in the outbox."""
+
+    dedupe_key: str
+    kind: str
+    ticket_id: int | None
+    recipient: str
+    envelope_from: str
+    message_id: str
+    context: dict[str, Any]
+
+
+def split_hostport(value: str, default_port: int = 25) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return value, default_port
+    return host or "127.0.0.1", int(port)
+
+
+def ref_for(dedupe_key: str) -> str:
+    """Short stable id of an outbox row, used in the VERP return path."""
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:16]
+
+
+def enqueue(conn: sa.Connection, out: Outgoing) -> bool:
+    """Insert the message unless this key was queued before; True when newly queued."""
+    if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
+        return False
+    now = utcnow()
+    conn.execute(_INSERT, {
+        "dedupe_key": out.dedupe_key, "ref": ref_for(out.dedupe_key), "kind": out.kind,
+        "ticket_id": out.ticket_id, "recipient": out.recipient,
+        "envelope_from": out.envelope_from, "message_id": out.message_id, "raw": None,
+        "context": out.context, "state": "queued", "attempts": 0, "next_attempt_at": now,
+        "created_at": now})
+    return True
+
+
+_EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindparam("key"))
+_INSERT = sa.insert(mail_outbox)
+
+
+
+def autoreply_permitted(conn: sa.Connection, address: str, now: dt.datetime, limit: int,
+                        window: dt.timedelta) -> bool:
+    """Persistent per-address rate limit: fewer than ``limit`` autoreplies in ``window``."""
+    recent = conn.execute(_AUTOREPLIES, {"address": address.lower(),
+                                         "since": now - window}).scalar_one()
+    if recent >= limit:
+        return False
+    conn.execute(_NOTE_AUTOREPLY, {"address": address.lower(), "sent_at": now})
+    return True
+
+
+_AUTOREPLIES = sa.select(sa.func.count()).select_from(mail_autoreplies).where(
+    mail_autoreplies.c.address == sa.bindparam("address"),
+    mail_autoreplies.c.sent_at > sa.bindparam("since"))
+_NOTE_AUTOREPLY = sa.insert(mail_autoreplies)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class OutboxSender:
+    """Background thread that drains the outbox to ``settings.smarthost``."""
+
+    def __init__(self, hub: Hub, interval: float = 1.0) -> None:
+        self.hub = hub
+        self.interval = interval
+        self.wakeup: threading.Event = hub.services.setdefault("mail.outbox_wakeup",
+                                                               threading.Event())
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="hub-mail-out", daemon=True)
+        self._warned = False
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wakeup.set()
+        if self.thread.is_alive():
+            self.thread.join(15)
+
+    def _loop(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                busy = self.send_due() > 0
+            except Exception:
+                log.exception("outbox sender failed; retrying")
+                busy = False
+            if not busy:
+                self.wakeup.wait(self.interval)
+                self.wakeup.clear()
+
+    def send_due(self, limit: int = 50) -> int:
+        """Send what is due now; returns how many rows were handled (sent or rescheduled)."""
+        smarthost = self.hub.settings.smarthost
+        if not smarthost:
+            if not self._warned and self._due_count() > 0:
+                log.warning("no smarthost configured (HUB_SMARTHOST): outgoing mail is queued")
+                self._warned = True
+            return 0
+        rows = self._claim(limit)
+        if not rows:
+            return 0
+        host, port = split_hostport(smarthost)
+        try:
+            client = smtplib.SMTP(host, port, timeout=30)
+        except OSError as exc:
+            for row in rows:
+                self._reschedule(row, f"smarthost {smarthost} unreachable: {exc}")
+            return 0
+        try:
+            for row in rows:
+                self._send_one(client, row)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+        return len(rows)
+
+    def _render(self, row: Any) -> bytes | None:
+        if row.raw is not None:
+            return bytes(row.raw)
+        from hub.mail.messages import render
+
+        try:
+            with self.hub.engine.connect() as conn:
+                message = render(self.hub, conn, kind=row.kind, recipient=row.recipient,
+                                 message_id=row.message_id, envelope_from=row.envelope_from,
+                                 context=row.context)
+        except Exception as exc:
+            log.exception("outgoing mail %s cannot be rendered", row.id)
+            self._update(row.id, state="failed", last_error=f"render: {exc}"[:2000],
+                         locked_until=None)
+            return None
+        return message.as_bytes(policy=policy.SMTP)
+
+    def _send_one(self, client: smtplib.SMTP, row: Any) -> None:
+        raw = self._render(row)
+        if raw is None:
+            return
+        try:
+            client.sendmail(row.envelope_from, [row.recipient], raw)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = next(iter(exc.recipients.values()))[0]
+            self._fail_or_retry(row, f"refused: {exc.recipients}", permanent=code >= 500)
+        except smtplib.SMTPResponseException as exc:
+            self._fail_or_retry(row, f"{exc.smtp_code} {exc.smtp_error!r}",
+                                permanent=exc.smtp_code >= 500)
+        except (smtplib.SMTPException, OSError) as exc:
+            self._reschedule(row, repr(exc))
+        else:
+            self._update(row.id, state="sent", sent_at=utcnow(), locked_until=None,
+                         attempts=row.attempts + 1, raw=raw)
+
+    def _fail_or_retry(self, row: Any, error: str, permanent: bool) -> None:
+        if permanent:
+            log.warning("outgoing mail %s to %s refused: %s", row.id, row.recipient, error)
+            self._update(row.id, state="failed", last_error=error[:2000], locked_until=None,
+                         attempts=row.attempts + 1)
+        else:
+            self._reschedule(row, error)
+
+    def _reschedule(self, row: Any, error: str) -> None:
+        attempts = row.attempts + 1
+        state = "failed" if attempts >= MAX_ATTEMPTS else "queued"
+        log.warning("outgoing mail %s not sent (attempt %d): %s", row.id, attempts, error)
+        self._update(row.id, state=state, attempts=attempts, last_error=error[:2000],
+                     next_attempt_at=utcnow() + _backoff(attempts), locked_until=None)
+
+    def _update(self, row_id: int, **values: Any) -> None:
+        with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(sa.update(mail_outbox).where(mail_outbox.c.id == row_id)
+                         .values(**values))
+
+    def _due_count(self) -> int:
+        with self.hub.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(mail_outbox)
+                                    .where(mail_outbox.c.state == "queued")).scalar_one())
+
+    def _claim(self, limit: int) -> list[Any]:
+        now = utcnow()
+        with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(mail_outbox).where(
+                    mail_outbox.c.state == "queued", mail_outbox.c.next_attempt_at <= now,
+                    sa.or_(mail_outbox.c.locked_until.is_(None),
+                           mail_outbox.c.locked_until < now))
+                .order_by(mail_outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                conn.execute(sa.update(mail_outbox)
+                             .where(mail_outbox.c.id.in_([r.id for r in rows]))
+                             .values(locked_until=now + LEASE))
+        return list(rows)

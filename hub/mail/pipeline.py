@@ -1,0 +1,261 @@
+"""Process one stored inbound message into bus commands.
+
+Order of decisions: our own mail coming back is dropped; bounces are recorded on
+their ticket; Nagios notification mail becomes an alert; a reply is threaded to
+its ticket (signed reply address, our Message-ID, subject tag); anything else
+opens a ticket. Every bus command carries an idempotency key derived from the
+Message-ID and the content, so processing a message twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.accounts.tables import users
+from hub.actors import Actor, system_actor
+from hub.bootstrap import Hub
+from hub.db import WRITE
+from hub.domain import DomainError, NotFoundError
+from hub.mail import messages
+from hub.mail.addresses import Target
+from hub.mail.apply import apply_commands
+from hub.mail.bounces import record_bounce
+from hub.mail.commands import parse_commands
+from hub.mail.inbox import InboxItem, blobs
+from hub.mail.loops import may_autoreply
+from hub.mail.outbound import enqueue
+from hub.mail.parsing import ParsedMail, parse_message
+from hub.mail.threading import find_ticket_tag, ticket_from_message_id
+from hub.tickets import commands as tc
+from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from hub.tickets.tables import tickets
+
+log = logging.getLogger(__name__)
+GATEWAY = system_actor("email", "mail-gateway")
+_ADDR = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_TICKET = sa.select(tickets.c.id, tickets.c.queue, tickets.c.status, tickets.c.subject,
+                    tickets.c.merged_into).where(tickets.c.id == sa.bindparam("tid"))
+_USER = sa.select(users.c.name, users.c.role, users.c.disabled).where(
+    users.c.email == sa.bindparam("email")).limit(1)
+Outcome = tuple[str, dict[str, Any] | None, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Sender:
+    address: str | None
+    actor: Actor
+    known: bool  # a user account exists for this address
+
+
+def content_key(parsed: ParsedMail) -> str:
+    """Message-ID plus a digest of what the message says (not of transport headers)."""
+    digest = hashlib.sha256()
+    for part in (parsed.message_id, parsed.from_addr or "", parsed.subject, parsed.text,
+                 parsed.html or "", *(hashlib.sha256(a.content).hexdigest()
+                                      for a in parsed.attachments)):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()[:32]
+
+
+class Pipeline:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.book = messages.address_book(hub)
+
+    def process(self, item: InboxItem) -> Outcome:
+        """Never raises: the outcome is ``(state, result, error, message_id)``."""
+        message_id = None
+        try:
+            raw = blobs(self.hub).get(item.sha256)
+            parsed = parse_message(raw, envelope_from=item.mail_from)
+            message_id = parsed.message_id
+            return "processed", self._process(item, raw, parsed), None, message_id
+        except DomainError as exc:
+            log.warning("inbound mail %s refused: %s", item.id, exc.message)
+            return "failed", None, exc.message, message_id
+        except Exception as exc:
+            log.exception("inbound mail %s could not be processed", item.id)
+            return "failed", None, f"{type(exc).__name__}: {exc}", message_id
+
+    def _process(self, item: InboxItem, raw: bytes, parsed: ParsedMail) -> dict[str, Any]:
+        targets = [t for r in item.rcpts if (t := self.book.resolve(r)) is not None]
+        if not targets:
+            raise NotFoundError("no recipient of this message is one of our addresses")
+        key = content_key(parsed)
+        if parsed.loop and parsed.loop.strip().lower() == self.hub.settings.mail_domain.lower():
+            return {"action": "ignored", "reason": "our own mail came back (loop header)"}
+        bounce_targets = [t for t in targets if t.bounce is not None]
+        if parsed.is_dsn or bounce_targets:
+            return record_bounce(self.hub, raw, item.mail_from, bounce_targets, key)
+        allowed, reason = may_autoreply(parsed, item.mail_from, self.book.own_addresses(),
+                                        [self.hub.settings.mail_domain])
+        target, ticket_id = self._thread(parsed, targets)
+        if ticket_id is None:
+            alert = self._nagios(parsed, key)
+            if alert is not None:
+                return alert
+        sender = self._sender(parsed, item)
+        extra = self._extra(parsed, sender, allowed, reason)
+        if ticket_id is not None:
+            row = self._ticket_row(ticket_id)
+            if row is not None:
+                return self._reply(parsed, target, row, sender, extra, key, allowed)
+        return self._create(parsed, target.queue, sender, extra, key)
+
+    # -- threading ------------------------------------------------------------------
+    def _thread(self, parsed: ParsedMail, targets: list[Target]) -> tuple[Target, int | None]:
+        plain = [t for t in targets if t.bounce is None]
+        for t in plain:
+            if t.signed and t.ticket_id is not None and self._ticket_row(t.ticket_id):
+                return t, t.ticket_id
+        settings = self.hub.settings
+        for msgid in (parsed.in_reply_to, *parsed.references):
+            if msgid:
+                found = ticket_from_message_id(msgid, settings.mail_domain, settings.secret_key)
+                if found is not None and self._ticket_row(found):
+                    return plain[0], found
+        tagged = find_ticket_tag(parsed.subject, settings.ticket_tag)
+        if tagged is not None and self._ticket_row(tagged):
+            return plain[0], tagged
+        return plain[0], None
+
+    def _ticket_row(self, ticket_id: int) -> Any:
+        """The ticket's read-model row, following merges to the survivor."""
+        with self.hub.engine.connect() as conn:
+            for _ in range(20):
+                row = conn.execute(_TICKET, {"tid": ticket_id}).first()
+                if row is None or row.merged_into is None:
+                    return row
+                ticket_id = int(row.merged_into)
+        return None
+
+    # -- who ------------------------------------------------------------------------
+    def _sender(self, parsed: ParsedMail, item: InboxItem) -> Sender:
+        address = (parsed.from_addr or item.mail_from or "").strip().lower() or None
+        if address is None or not _ADDR.match(address) or self.book.is_ours(address):
+            return Sender(None, Actor(name="unknown-sender", role="customer", source="email"),
+                          False)
+        with self.hub.engine.connect() as conn:
+            row = conn.execute(_USER, {"email": address}).first()
+        if row is None or row.disabled:
+            return Sender(address, Actor(name=address, email=address, role="customer",
+                                         source="email"), False)
+        return Sender(address, Actor(name=row.name, email=address, role=row.role,
+                                     source="email"), True)
+
+    def _extra(self, parsed: ParsedMail, sender: Sender, allowed: bool,
+               reason: str) -> dict[str, Any]:
+        store = blobs(self.hub)
+        attachments = [{"sha256": store.put(a.content), "filename": a.filename,
+                        "content_type": a.content_type, "size": a.size,
+                        "content_id": a.content_id} for a in parsed.attachments]
+        return {"attachments": attachments, "message_id": parsed.message_id,
+                "html": parsed.html, "from": sender.address, "autoreply": allowed,
+                "autoreply_reason": reason}
+
+    # -- actions --------------------------------------------------------------------
+    def _create(self, parsed: ParsedMail, queue: str, sender: Sender, extra: dict[str, Any],
+                key: str, subject: str | None = None) -> dict[str, Any]:
+        requestors = [sender.address] if sender.address else []
+        others = [a for a in (*parsed.to, *parsed.cc)
+                  if _ADDR.match(a) and not self.book.is_ours(a) and a not in requestors]
+        command = tc.CreateTicket(
+            queue=queue, subject=(subject or parsed.subject.strip() or "(no subject)")[:500],
+            body=parsed.text, requestors=requestors, cc=list(dict.fromkeys(others)),
+            extra=extra)
+        result = self.hub.bus.handle(command, sender.actor, idempotency_key=f"mail:{key}:new")
+        return {"action": "created", "ticket_id": int(result["id"])}
+
+    def _reply(self, parsed: ParsedMail, target: Target, row: Any, sender: Sender,
+               extra: dict[str, Any], key: str, allowed: bool) -> dict[str, Any]:
+        ticket_id = int(row.id)
+        if target.action == "correspond" and self._reopens_as_new(row):
+            created = self._create(parsed, str(row.queue), sender, extra, key)
+            link = tc.LinkTickets(ticket_id=created["ticket_id"], kind="refers_to",
+                                  target=ticket_id)
+            self.hub.bus.handle(link, GATEWAY, idempotency_key=f"mail:{key}:link")
+            return {**created, "refers_to": ticket_id}
+        commands, rest, errors = parse_commands(parsed.text)
+        body = parsed.text
+        signed_row = (self._ticket_row(target.ticket_id)
+                      if target.signed and target.ticket_id is not None else None)
+        applicable = (signed_row is not None and int(signed_row.id) == ticket_id
+                      and sender.known and sender.actor.role in ("admin", "staff"))
+        if commands and applicable:
+            body = rest
+        elif commands or errors:
+            errors = ["commands are only applied when staff reply to the ticket's own "
+                      "reply address; your message was added without them", *errors]
+            commands = []
+        result: dict[str, Any] = {"action": target.action, "ticket_id": ticket_id}
+        if body.strip() or not commands:
+            cls = tc.Correspond if target.action == "correspond" else tc.Comment
+            text = body if body.strip() else "(message without text)"
+            self.hub.bus.handle(cls(ticket_id=ticket_id, body=text, extra=extra), sender.actor,
+                                idempotency_key=f"mail:{key}:{target.action}")
+        if commands:
+            applied, failed = apply_commands(self.hub, ticket_id, commands, sender.actor, key)
+            errors += failed
+            result["commands"] = applied
+        if errors:
+            result["errors"] = errors
+            if allowed and sender.known and sender.address:
+                self._refuse(row, sender.address, errors, key)
+        return result
+
+    def _reopens_as_new(self, row: Any) -> bool:
+        info = self.book.queues.get(str(row.queue))
+        spec = info.spec if info is not None else {}
+        if spec.get("reopen_policy") != "new_ticket":
+            return False
+        try:
+            cycle = Lifecycle.from_dict(spec["lifecycle"]) if spec.get("lifecycle") \
+                else DEFAULT_LIFECYCLE
+        except DomainError:
+            cycle = DEFAULT_LIFECYCLE
+        return not cycle.is_active(str(row.status))
+
+    def _refuse(self, row: Any, address: str, errors: list[str], key: str) -> None:
+        ticket = {"id": int(row.id), "subject": row.subject, "queue": row.queue,
+                  "status": row.status}
+        with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            out = messages.plan(self.hub, kind="command_refused",
+                                 key=messages.dedupe_key("mail", key, "refused"), ticket=ticket,
+                                 recipient=address, position=0,
+                                 context={"errors": errors, "actor": "", "body": ""},
+                                 auto_submitted="auto-replied")
+            enqueue(conn, out)
+
+    def _nagios(self, parsed: ParsedMail, key: str) -> dict[str, Any] | None:
+        from hub.ops.alerts.nagios import parse_nagios_email
+
+        signal = parse_nagios_email(parsed.subject, parsed.text)
+        if signal is None:
+            return None
+        try:
+            ops_commands: Any = importlib.import_module("hub.ops.commands")
+        except ImportError:
+            return None
+        receive = getattr(ops_commands, "ReceiveAlert", None)
+        if receive is None:
+            return None
+        result = self.hub.bus.handle(receive(signal=signal), system_actor("email", "nagios-mail"),
+                                     idempotency_key=f"mail:{key}:alert")
+        return {"action": "alert", "result": _jsonable(result)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

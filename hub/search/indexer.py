@@ -1,0 +1,191 @@
+"""The search index as a tracked, rebuildable projection outside the SQL transaction.
+
+One writer (an ``fcntl`` lock in the index directory, so a CLI process and
+``hub serve`` never write at once), batches of events per commit, documents written by
+unique key with ``update_document``, and the event position recorded next to the
+index after each commit.  A crash between commit and position write replays a batch,
+which changes nothing (ticket documents remember their last event position).
+
+``SearchIndexer`` plugs into the hub's durable reactors: any ticket or page event
+wakes it, and it then catches up from its *own* position (0 for a new index), so a
+fresh or deleted index is rebuilt by the running server on its own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from hub.eventstore import StoredEvent
+from hub.search import documents as docs
+from hub.search.index import SearchIndex, index_of
+from hub.tickets.tables import queues
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+log = logging.getLogger(__name__)
+BATCH = 5000
+PREFIXES = ("ticket-", "page-")
+
+
+class IndexBusyError(RuntimeError):
+    """Another process holds the index writer lock."""
+
+
+class _WriterLock:
+    def __init__(self, index: SearchIndex, wait: bool) -> None:
+        self.index = index
+        self.wait = wait
+
+    def __enter__(self) -> _WriterLock:
+        self.index.path.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.index.path / "writer.lock", "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            self.handle.close()
+            raise IndexBusyError("the search index is being written by another process") \
+                from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _internal_fields(conn: sa.Connection) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for key, spec in conn.execute(sa.select(queues.c.key, queues.c.spec)):
+        out[key] = frozenset(f["name"] for f in (spec or {}).get("custom_fields", [])
+                             if f.get("internal"))
+    return out
+
+
+def _apply_batch(hub: Hub, index: SearchIndex, events: list[StoredEvent],
+                 fresh: set[str] | None = None) -> int:
+    """Index one batch in one commit.
+
+    ``fresh`` (during a rebuild into an empty index) holds the keys written so far:
+    a key not in it cannot exist yet, so it is added without the delete-by-key lookup.
+    """
+    ix = index.ix()
+    tickets: dict[str, dict[str, Any] | None] = {}
+    pages: set[tuple[str, str]] = set()
+    with ix.searcher() as searcher:
+        for event in events:
+            if event.stream_id.startswith("ticket-"):
+                key = docs.ticket_key(event.stream_id.split("-", 1)[1])
+                if key not in tickets:
+                    stored = searcher.document(key=key)
+                    tickets[key] = _loaded(stored) if stored else None
+                tickets[key] = docs.fold_ticket(tickets[key], event)
+            elif event.stream_id.startswith("page-"):
+                pages.update(docs.page_keys_of(event))
+    if not tickets and not pages:
+        return 0
+    writer = ix.writer(limitmb=256)
+    try:
+        with hub.engine.connect() as conn:
+            internal = _internal_fields(conn) if tickets else {}
+            for key, doc in tickets.items():
+                if doc is None:
+                    writer.delete_by_term("key", key)
+                else:
+                    hidden = internal.get(str(doc["queue"]).lower(), frozenset())
+                    _write(writer, _dumped(docs.ticket_fields_for_index(doc, hidden)), fresh)
+            for web, topic in sorted(pages):
+                page = docs.page_doc(conn, web, topic)
+                if page is None:
+                    writer.delete_by_term("key", docs.page_key(web, topic))
+                else:
+                    _write(writer, _dumped(page), fresh)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    return len(tickets) + len(pages)
+
+
+def _write(writer: Any, doc: dict[str, Any], fresh: set[str] | None) -> None:
+    if fresh is not None and doc["key"] not in fresh:
+        fresh.add(doc["key"])
+        writer.add_document(**doc)
+    else:
+        writer.update_document(**doc)
+
+
+def _dumped(doc: dict[str, Any]) -> dict[str, Any]:
+    """The stored document plus the combined search fields (title counted twice)."""
+    public = "\n".join(str(doc.get(k) or "") for k in ("title", "title", "body", "fields",
+                                                       "attachments"))
+    staff = "\n".join([public, str(doc.get("private") or ""), str(doc.get("ifields") or "")])
+    out = {**doc, "state": json.dumps(doc["state"]), "content": public, "content_staff": staff}
+    out.pop("ifields", None)  # internal field values live only in content_staff
+    return out
+
+
+def _loaded(stored: dict[str, Any]) -> dict[str, Any]:
+    doc = dict(stored)
+    doc["state"] = json.loads(doc["state"])
+    return doc
+
+
+def catch_up(hub: Hub, *, batch: int = BATCH, wait: bool = False,
+             progress: Callable[[int], object] | None = None) -> int:
+    """Index every event after the index's position; returns documents written.
+
+    Without ``wait`` a busy index (another process writing) is left to that process.
+    """
+    index = index_of(hub)
+    try:
+        with _WriterLock(index, wait):
+            return _catch_up_locked(hub, index, batch, progress, None)
+    except IndexBusyError:
+        if wait:
+            raise
+        return 0
+
+
+def _catch_up_locked(hub: Hub, index: SearchIndex, batch: int,
+                     progress: Callable[[int], object] | None, fresh: set[str] | None) -> int:
+    position = index.position()
+    written = 0
+    while True:
+        with hub.engine.connect() as conn:
+            events = hub.store.read_all(conn, position, batch)
+        if not events:
+            return written
+        relevant = [e for e in events if e.stream_id.startswith(PREFIXES)]
+        written += _apply_batch(hub, index, relevant, fresh)
+        position = events[-1].position
+        index.save_position(position)
+        if progress is not None:
+            progress(len(events))
+
+
+def rebuild(hub: Hub, progress: Callable[[int], object] | None = None) -> int:
+    """Empty the index and replay the whole store into it (``hub projections rebuild``)."""
+    index = index_of(hub)
+    with _WriterLock(index, wait=True):
+        index.reset()
+        index.save_position(0)
+        return _catch_up_locked(hub, index, BATCH, progress, set())
+
+
+class SearchIndexer:
+    """Reactor adapter: ticket and page events wake the indexer, which catches up."""
+
+    name = "search-index"
+
+    def handles(self, event: StoredEvent) -> bool:
+        return event.stream_id.startswith(PREFIXES)
+
+    def react(self, hub: Hub, event: StoredEvent) -> None:
+        if index_of(hub).position() < event.position:
+            catch_up(hub)

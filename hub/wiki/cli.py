@@ -1,0 +1,48 @@
+"""``hub wiki import DIR``, ``hub wiki digest`` and ``hub wiki demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hub.bootstrap import bootstrap
+
+
+@click.group("wiki")
+def wiki_group() -> None:
+    """The knowledge base: import from TWiki/Foswiki, digests, demo content."""
+
+
+@wiki_group.command("import")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--web", "webs", multiple=True, help="import only this web (repeatable)")
+def import_cmd(directory: Path, webs: tuple[str, ...]) -> None:
+    """Import a TWiki/Foswiki data/ tree (with RCS history) and its pub/ attachments."""
+    from hub.search.indexer import catch_up
+    from hub.wiki.importer import import_tree
+
+    hub = bootstrap()
+    report = import_tree(hub, directory, webs=webs, progress=lambda name: click.echo(name))
+    for problem in report.skipped:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(f"imported {report.topics} topics, {report.revisions} revisions, "
+               f"{report.attachments} attachments")
+    catch_up(hub)  # index now unless a running server is already indexing
+
+
+@wiki_group.command("digest")
+def digest_cmd() -> None:
+    """Send the due subscription digests now (the scheduler does this hourly)."""
+    from hub.wiki.digest import send_digests
+
+    click.echo(f"sent {send_digests(bootstrap())} digest(s)")
+
+
+@wiki_group.command("demo")
+def demo_cmd() -> None:
+    """Create the demo topics (Main.WebHome, Runbooks.DrainWebNode) if missing."""
+    from hub.wiki.setup import create_demo
+
+    created = create_demo(bootstrap())
+    click.echo(f"created {', '.join(created) or 'nothing (all present)'}")

@@ -1,0 +1,192 @@
+"""Read side of the wiki: pages, history, diffs, backlinks, tree, changes, attachments.
+
+``get_page`` and ``can_execute`` are the runbook engine's entry points; every
+``viewer``-taking function applies the topic ACLs and raises ``NotFoundError`` when
+the viewer may not view (so a protected topic's existence is not revealed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.actors import Actor
+from hub.domain import NotFoundError, ValidationError
+from hub.tickets.snapshot import iso
+from hub.wiki.access import Access
+from hub.wiki.diff import side_by_side, unified
+from hub.wiki.tables import wiki_attachments, wiki_links, wiki_pages, wiki_revisions
+
+_PAGE = sa.select(wiki_pages).where(wiki_pages.c.web == sa.bindparam("w"),
+                                    wiki_pages.c.topic == sa.bindparam("t"),
+                                    wiki_pages.c.revision > 0)
+
+
+def _page_dict(row: Any) -> dict[str, Any]:
+    return {"web": row.web, "topic": row.topic, "revision": row.revision, "text": row.text,
+            "title": row.title, "author": row.author, "at": iso(row.at),
+            "original_at": row.original_at, "summary": row.summary, "parent": row.parent,
+            "fields": row.fields, "acl": row.acl}
+
+
+def get_page(conn: sa.Connection, web: str, topic: str) -> dict[str, Any] | None:
+    """The current page ``{web, topic, revision, text, author, at, ...}``, no ACL check."""
+    row = conn.execute(_PAGE, {"w": web, "t": topic}).first()
+    return None if row is None else _page_dict(row)
+
+
+def page_exists(conn: sa.Connection, web: str, topic: str) -> bool:
+    return conn.execute(_PAGE, {"w": web, "t": topic}).first() is not None
+
+
+def can(conn: sa.Connection, actor: Actor, action: str, web: str, topic: str) -> bool:
+    return Access(conn, actor).allowed(action, web, topic)
+
+
+def can_execute(conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
+    """May ``actor`` run the runbook ``web.topic``? (It must exist and be viewable too.)"""
+    if not page_exists(conn, web, topic):
+        return False
+    access = Access(conn, actor)
+    return access.allowed("VIEW", web, topic) and access.allowed("EXECUTE", web, topic)
+
+
+def view_page(conn: sa.Connection, viewer: Actor, web: str, topic: str,
+              revision: int | None = None, access: Access | None = None) -> dict[str, Any]:
+    page = get_page(conn, web, topic)
+    access = access or Access(conn, viewer)
+    if page is None or not access.allowed("VIEW", web, topic, page["acl"]):
+        raise NotFoundError(f"topic {web}.{topic} not found")
+    if revision is not None and revision != page["revision"]:
+        row = _revision(conn, web, topic, revision)
+        page.update(revision=row.revision, text=row.text, author=row.author, at=iso(row.at),
+                    original_at=row.original_at, summary=row.summary)
+    return page
+
+
+def _revision(conn: sa.Connection, web: str, topic: str, revision: int) -> Any:
+    row = conn.execute(sa.select(wiki_revisions).where(
+        wiki_revisions.c.web == web, wiki_revisions.c.topic == topic,
+        wiki_revisions.c.revision == revision)).first()
+    if row is None:
+        raise NotFoundError(f"{web}.{topic} has no revision {revision}")
+    return row
+
+
+def history(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, Any]]:
+    view_page(conn, viewer, web, topic)
+    rows = conn.execute(sa.select(
+        wiki_revisions.c.revision, wiki_revisions.c.author, wiki_revisions.c.at,
+        wiki_revisions.c.original_at, wiki_revisions.c.summary, wiki_revisions.c.kind,
+        wiki_revisions.c.position, sa.func.length(wiki_revisions.c.text).label("size"),
+    ).where(wiki_revisions.c.web == web, wiki_revisions.c.topic == topic)
+        .order_by(wiki_revisions.c.revision.desc())).all()
+    return [{"revision": r.revision, "author": r.author, "at": iso(r.at),
+             "original_at": r.original_at, "summary": r.summary, "kind": r.kind,
+             "position": r.position, "size": r.size} for r in rows]
+
+
+def diff(conn: sa.Connection, viewer: Actor, web: str, topic: str, a: int,
+         b: int) -> dict[str, Any]:
+    view_page(conn, viewer, web, topic)
+    if a < 0 or b < 1:
+        raise ValidationError("from is a revision (0 = empty) and to a revision")
+    old = "" if a == 0 else _revision(conn, web, topic, a).text
+    new = _revision(conn, web, topic, b).text
+    return {"web": web, "topic": topic, "from": a, "to": b,
+            "unified": unified(old, new, f"{web}.{topic} r{a}", f"{web}.{topic} r{b}"),
+            "side_by_side": [{"kind": r.kind, "left": r.left, "right": r.right,
+                              "left_no": r.left_no, "right_no": r.right_no}
+                             for r in side_by_side(old, new)]}
+
+
+def _visible(access: Access, rows: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        if access.allowed("VIEW", r.web, r.topic, r.acl):
+            out.append({"web": r.web, "topic": r.topic, "title": r.title})
+    return out
+
+
+def backlinks(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, Any]]:
+    """Topics linking here that the viewer may view (the target need not exist)."""
+    rows = conn.execute(
+        sa.select(wiki_pages.c.web, wiki_pages.c.topic, wiki_pages.c.title, wiki_pages.c.acl)
+        .join(wiki_links, sa.and_(wiki_links.c.src_web == wiki_pages.c.web,
+                                  wiki_links.c.src_topic == wiki_pages.c.topic))
+        .where(wiki_links.c.dst_web == web, wiki_links.c.dst_topic == topic)
+        .order_by(wiki_pages.c.web, wiki_pages.c.topic)).all()
+    return _visible(Access(conn, viewer), list(rows))
+
+
+def children(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(wiki_pages.c.web, wiki_pages.c.topic, wiki_pages.c.title, wiki_pages.c.acl)
+        .where(wiki_pages.c.parent == f"{web}.{topic}", wiki_pages.c.revision > 0)
+        .order_by(wiki_pages.c.web, wiki_pages.c.topic)).all()
+    return _visible(Access(conn, viewer), list(rows))
+
+
+def breadcrumbs(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, str]]:
+    """Ancestors from the root down (cycles and unviewable parents stop the walk)."""
+    access = Access(conn, viewer)
+    chain: list[dict[str, str]] = []
+    seen = {(web, topic)}
+    parent = conn.execute(sa.select(wiki_pages.c.parent).where(
+        wiki_pages.c.web == web, wiki_pages.c.topic == topic)).scalar()
+    while parent and len(chain) < 20:
+        pweb, _, ptopic = parent.partition(".")
+        page = get_page(conn, pweb, ptopic)
+        if (pweb, ptopic) in seen or page is None or not access.allowed(
+                "VIEW", pweb, ptopic, page["acl"]):
+            break
+        seen.add((pweb, ptopic))
+        chain.append({"web": pweb, "topic": ptopic, "title": page["title"]})
+        parent = page["parent"]
+    return chain[::-1]
+
+
+def web_changes(conn: sa.Connection, viewer: Actor, web: str,
+                limit: int = 50) -> list[dict[str, Any]]:
+    """Recent revisions in a web, newest first, only of topics the viewer may view."""
+    access = Access(conn, viewer)
+    rows = conn.execute(
+        sa.select(wiki_revisions.c.topic, wiki_revisions.c.revision, wiki_revisions.c.author,
+                  wiki_revisions.c.at, wiki_revisions.c.summary, wiki_pages.c.acl)
+        .join(wiki_pages, sa.and_(wiki_pages.c.web == wiki_revisions.c.web,
+                                  wiki_pages.c.topic == wiki_revisions.c.topic))
+        .where(wiki_revisions.c.web == web)
+        .order_by(wiki_revisions.c.position.desc()).limit(limit * 4)).all()
+    out = []
+    for r in rows:
+        if access.allowed("VIEW", web, r.topic, r.acl):
+            out.append({"web": web, "topic": r.topic, "revision": r.revision,
+                        "author": r.author, "at": iso(r.at), "summary": r.summary})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def attachments(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, Any]]:
+    view_page(conn, viewer, web, topic)
+    rows = conn.execute(sa.select(wiki_attachments).where(
+        wiki_attachments.c.web == web, wiki_attachments.c.topic == topic)
+        .order_by(wiki_attachments.c.name, wiki_attachments.c.version.desc())).all()
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        entry = {"version": r.version, "sha256": r.sha256, "size": r.size,
+                 "content_type": r.content_type, "comment": r.comment, "author": r.author,
+                 "at": iso(r.at)}
+        out.setdefault(r.name, {"name": r.name, **entry, "versions": []})["versions"].append(entry)
+    return list(out.values())
+
+
+def attachment(conn: sa.Connection, viewer: Actor, web: str, topic: str, name: str,
+               version: int | None = None) -> dict[str, Any]:
+    for item in attachments(conn, viewer, web, topic):
+        if item["name"] == name:
+            for v in item["versions"]:
+                if version is None or v["version"] == version:
+                    return {"name": name, **v}
+    raise NotFoundError(f"no attachment {name!r} on {web}.{topic}")

@@ -1,0 +1,124 @@
+"""Render a topic for one reader: macros backed by the hub, with the reader's rights.
+
+``%INCLUDE%`` only sees topics the reader may view, ``%TICKETS%`` goes through
+``list_tickets`` with the reader as viewer, ``%SEARCH%`` through the one search index
+(filtered by the reader's rights).  The pure renderer sanitises everything.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from hub.actors import Actor
+from hub.tickets.queries import TicketFilter, list_tickets
+from hub.wiki.access import Access
+from hub.wiki.macros import MacroContext
+from hub.wiki.queries import get_page
+from hub.wiki.render import Rendered, render
+from hub.wiki.tables import wiki_pages
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
+
+MAX_TICKETS = 100
+_TOPICS_OF = sa.select(wiki_pages.c.topic).where(
+    wiki_pages.c.web == sa.bindparam("w"), wiki_pages.c.revision > 0)
+
+
+class RenderCache:
+    """A small thread-safe LRU of Markdown results (see ``render(cache=...)``)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+            return default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def cache_of(hub: Hub) -> Any:
+    services: dict[str, Any] = hub.services
+    return services.setdefault("wiki_render_cache", RenderCache())
+
+
+def macro_cache_of(hub: Hub) -> Any:
+    services: dict[str, Any] = hub.services
+    return services.setdefault("wiki_macro_cache", RenderCache(1024))
+
+
+def ticket_filter(args: Mapping[str, str]) -> TicketFilter:
+    """``%TICKETS{"queue=Ops status=open,new owner=alice limit=20"}%`` as a TicketFilter."""
+    try:
+        limit = max(1, min(int(args.get("limit", "20")), MAX_TICKETS))
+    except ValueError:
+        limit = 20
+    status = [s for s in re.split(r"[,\s]+", args.get("status", "")) if s] or None
+    order = args.get("order", "-id")
+    return TicketFilter(queue=args.get("queue") or None, status=status,
+                        owner=args.get("owner"), requestor=args.get("requestor") or None,
+                        q=args.get("q") or None, limit=limit,
+                        order=order if order.lstrip("-") in ("id", "priority", "updated",
+                                                             "created", "status") else "-id")
+
+
+def macro_context(hub: Hub, conn: sa.Connection, viewer: Actor, access: Access) -> MacroContext:
+    def include(web: str, topic: str) -> str | None:
+        page = get_page(conn, web, topic)
+        if page is None or not access.allowed("VIEW", web, topic, page["acl"]):
+            return None
+        return str(page["text"])
+
+    head: list[int] = []
+
+    def tickets(filters: Mapping[str, str]) -> Sequence[Mapping[str, Any]]:
+        # A pure function of (viewer, filter, store state): cached until the next event.
+        if not head:
+            head.append(hub.store.last_position(conn))
+        f = ticket_filter(filters)
+        key = repr((viewer.name, viewer.role, viewer.email, f, head[0]))
+        cache = macro_cache_of(hub)
+        rows = cache.get(key)
+        if rows is None:
+            rows = list(list_tickets(conn, viewer, f)["tickets"])
+            cache[key] = rows
+        return list(rows)
+
+    def search(query: str, web: str, limit: int) -> Sequence[Mapping[str, Any]]:
+        from hub.search.service import search_pages
+
+        return search_pages(hub, conn, viewer, query, web=web, limit=limit, access=access)
+
+    return MacroContext(include=include, search=search, tickets=tickets)
+
+
+def render_page(hub: Hub, conn: sa.Connection, viewer: Actor, web: str, topic: str,
+                text: str, access: Access | None = None) -> Rendered:
+    access = access or Access(conn, viewer)
+
+    topics: dict[str, set[str]] = {}
+
+    def exists(w: str, t: str) -> bool:
+        if w not in topics:  # one query per linked web, not one per link
+            topics[w] = set(conn.execute(_TOPICS_OF, {"w": w}).scalars())
+        return t in topics[w]
+
+    return render(text, web=web, topic=topic, exists=exists,
+                  macros=macro_context(hub, conn, viewer, access), cache=cache_of(hub))

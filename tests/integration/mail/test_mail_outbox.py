@@ -1,0 +1,62 @@
+"""Outgoing mail waits in the outbox while the smarthost is down, then goes out;
+the ticket change that caused it is never blocked or undone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import sqlalchemy as sa
+from mail_support import MailEnv, free_port, make_mail
+
+from hub.mail.outbound import OutboxSender
+from hub.mail.tables import mail_outbox
+from hub.reactors import run_once
+
+
+def _rows(mail: MailEnv) -> list[sa.Row[object]]:
+    with mail.hub.engine.connect() as conn:
+        return list(conn.execute(sa.select(mail_outbox)).all())
+
+
+def test_smarthost_down_then_up(mail: MailEnv) -> None:
+    working = mail.hub.settings.smarthost
+    mail.hub.settings = replace(mail.hub.settings, smarthost=f"127.0.0.1:{free_port()}")
+    mail.send(make_mail("while down", "x", msgid="<down@example.com>"))
+    mail.wait_processed(1)
+    assert len(mail.tickets()) == 1  # the change happened regardless
+    while run_once(mail.hub, mail.notifier):
+        pass
+    OutboxSender(mail.hub).send_due()
+    (row,) = _rows(mail)
+    assert row.state == "queued" and row.attempts == 1 and "unreachable" in row.last_error
+    assert row.next_attempt_at > dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    mail.hub.settings = replace(mail.hub.settings, smarthost=working)
+    with mail.hub.engine.begin() as conn:
+        conn.execute(sa.update(mail_outbox).values(next_attempt_at=dt.datetime(2000, 1, 1)))
+    assert len(mail.flush(expect=1)) == 1
+    (row,) = _rows(mail)
+    assert row.state == "sent" and row.raw is not None
+
+
+def test_no_smarthost_keeps_mail_queued(mail: MailEnv) -> None:
+    mail.hub.settings = replace(mail.hub.settings, smarthost="")
+    mail.send(make_mail("no relay", "x", msgid="<norelay@example.com>"))
+    mail.wait_processed(1)
+    while run_once(mail.hub, mail.notifier):
+        pass
+    assert OutboxSender(mail.hub).send_due() == 0
+    assert [r.state for r in _rows(mail)] == ["queued"]
+    assert mail.sink.received == []
+
+
+def test_notifications_are_idempotent_per_event_and_recipient(mail: MailEnv) -> None:
+    mail.send(make_mail("once", "x", msgid="<idem@example.com>"))
+    mail.wait_processed(1)
+    while run_once(mail.hub, mail.notifier):
+        pass
+    with mail.hub.engine.connect() as conn:
+        events = mail.hub.store.read_all(conn, 0, 10_000)
+    created = [e for e in events if e.type == "TicketCreated"][-1]
+    mail.notifier.react(mail.hub, created)  # a retried reaction
+    assert len(_rows(mail)) == 1
