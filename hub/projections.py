@@ -119,9 +119,8 @@ class ProjectionRunner:
         for projection in chosen:
             for table in reversed(list(projection.tables)):
                 conn.execute(sa.delete(table))
-            conn.execute(
-                sa.delete(projection_positions).where(projection_positions.c.name == projection.name)
-            )
+            conn.execute(sa.delete(projection_positions)
+                         .where(projection_positions.c.name == projection.name))
         count = 0
         last = 0
         for event in self.store.iter_all(conn, 0):
