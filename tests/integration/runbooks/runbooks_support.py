@@ -21,7 +21,6 @@ from hub import create_app  # noqa: E402
 from hub.accounts import commands as ac  # noqa: E402
 from hub.actors import system_actor  # noqa: E402
 from hub.bootstrap import Hub  # noqa: E402
-from hub.runbooks.source import DictRunbookSource  # noqa: E402
 from hub.runbooks.tables import runbook_leases  # noqa: E402
 
 
@@ -30,7 +29,6 @@ class Env:
     hub: Hub
     client: FlaskClient
     tokens: dict[str, str]
-    dict_source: DictRunbookSource | None = None
     pages: dict[str, int] = field(default_factory=dict)
 
     def h(self, user: str) -> dict[str, str]:
@@ -50,21 +48,16 @@ class Env:
             self.hub.services.pop(key, None)
 
     def save_runbook(self, web: str, topic: str, text: str) -> None:
-        """Through the wiki's contract API when it is there, else an in-memory source."""
-        if self.dict_source is None:
-            key = f"{web}.{topic}"
-            base = self.pages.get(key, 0)
-            r = self.client.put(f"/api/v1/wiki/{web}/{topic}",
-                                json={"text": text, "base_revision": base},
-                                headers=self.h("admin"))
-            if r.status_code in (200, 201):
-                self.pages[key] = r.get_json()["revision"]
-                return
-            if r.status_code != 404:
-                raise AssertionError(f"saving {key} failed: {r.status_code} {r.get_data()!r}")
-            self.dict_source = DictRunbookSource()
-            self.hub.services["runbook_source"] = self.dict_source
-        self.dict_source.put(web, topic, text)
+        """Through the wiki's contract API, on top of whatever revision is there."""
+        key = f"{web}.{topic}"
+        current = self.client.get(f"/api/v1/wiki/{web}/{topic}", headers=self.h("admin"))
+        base = current.get_json()["revision"] if current.status_code == 200 else 0
+        r = self.client.put(f"/api/v1/wiki/{web}/{topic}",
+                            json={"text": text, "base_revision": base},
+                            headers=self.h("admin"))
+        if r.status_code not in (200, 201):
+            raise AssertionError(f"saving {key} failed: {r.status_code} {r.get_data()!r}")
+        self.pages[key] = r.get_json()["revision"]
 
     def ticket(self, subject: str = "web2 is sick") -> int:
         r = self.post("alice", "/api/v1/tickets", {"queue": "General", "subject": subject,
