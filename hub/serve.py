@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -28,8 +29,11 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     result = initialise(hub)
     if result.admin_password is not None:
-        print(f"created user admin with password: {result.admin_password} (shown once)",
-              flush=True)
+        if os.environ.get("HUB_ADMIN_PASSWORD"):
+            print("created user admin (password from HUB_ADMIN_PASSWORD)", flush=True)
+        else:
+            print(f"created user admin with password: {result.admin_password} (shown once)",
+                  flush=True)
     stops: list[Callable[[], None]] = []
     worker = ReactorWorker(hub, hub.reactors)
     worker.start()
