@@ -27,7 +27,7 @@ def split_bind(value: str) -> tuple[str, int]:
 def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         smtp: bool = True, scheduler: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    result = initialise(hub)
+    result = initialise(hub, os.environ.get("HUB_ADMIN_PASSWORD") or None)
     if result.admin_password is not None:
         if os.environ.get("HUB_ADMIN_PASSWORD"):
             print("created user admin (password from HUB_ADMIN_PASSWORD)", flush=True)
