@@ -60,6 +60,14 @@ def serve(http_bind: str | None, smtp_bind: str | None, no_smtp: bool,
         scheduler=not no_scheduler)
 
 
+@main.command()
+def reactors() -> None:
+    """Run the reactors alone (``hub serve`` starts this as its child process)."""
+    from hub.serve import run_reactors
+
+    run_reactors(_hub())
+
+
 @main.group()
 def user() -> None:
     """Manage user accounts."""

@@ -1,10 +1,14 @@
-"""``hub serve``: web + API (waitress), SMTP gateway and scheduler in one process."""
+"""``hub serve``: web + API (waitress), SMTP gateway and scheduler in one process,
+with the reactors in a child process that lives and dies with it."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +21,7 @@ from hub.reactors import ReactorWorker
 from hub.setup import initialise
 
 log = logging.getLogger("hub.serve")
+PR_SET_PDEATHSIG = 1
 
 
 def split_bind(value: str) -> tuple[str, int]:
@@ -35,9 +40,7 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
             print(f"created user admin with password: {result.admin_password} (shown once)",
                   flush=True)
     stops: list[Callable[[], None]] = []
-    worker = ReactorWorker(hub, hub.reactors)
-    worker.start()
-    stops.append(worker.stop)
+    stops.append(start_reactor_process())
     if smtp:
         stops.append(_start_smtp(hub, smtp_bind or hub.settings.smtp_bind))
     if scheduler:
@@ -64,6 +67,46 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
     finally:
         for stop in reversed(stops):
             stop()
+
+
+def start_reactor_process() -> Callable[[], None]:
+    """Run the reactors (mail out, search index, metrics, acks) in a child process.
+
+    Reactions are asynchronous by design; in their own (lower-priority) process they
+    use the second core instead of taking the GIL from request threads. The child
+    dies with its parent (PR_SET_PDEATHSIG), so a killed server leaves no orphan.
+    """
+    child = subprocess.Popen([sys.executable, "-m", "hub.cli", "reactors"],
+                             preexec_fn=_die_with_parent)
+
+    def stop() -> None:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+    return stop
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    os.nice(5)
+
+
+def run_reactors(hub: Hub) -> None:
+    """``hub reactors``: keep every reactor at the head of the store until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    worker = ReactorWorker(hub, hub.reactors)
+    worker.start()
+    done.wait()
+    worker.stop()
 
 
 def _start_smtp(hub: Hub, bind: str) -> Callable[[], None]:
