@@ -6,6 +6,7 @@ Alembic and ``hub projections rebuild`` see one schema.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import Any
 
@@ -114,7 +115,8 @@ def _configure_sqlite(engine: Engine) -> None:
             raw.execute("BEGIN")
             return
         proxied = id(conn.connection)  # what the dialect's commit/rollback receive
-        writer.acquire()
+        if not writer.acquire(timeout=30):  # same bound as SQLite's busy timeout
+            raise sqlite3.OperationalError("database is locked (writer queue timeout)")
         holders.add(proxied)
         try:
             raw.execute("BEGIN IMMEDIATE")

@@ -17,7 +17,7 @@ from waitress.server import create_server
 
 from hub import create_app
 from hub.bootstrap import Hub
-from hub.reactors import ReactorWorker
+from hub.reactors import ReactorWorker, start_position
 from hub.setup import initialise
 
 log = logging.getLogger("hub.serve")
@@ -40,6 +40,10 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
             print(f"created user admin with password: {result.admin_password} (shown once)",
                   flush=True)
     stops: list[Callable[[], None]] = []
+    for reactor in hub.reactors:
+        # Positions of new reactors are set here, before any request is served, so the
+        # child process starting up a moment later misses no event.
+        start_position(hub, reactor)
     stops.append(start_reactor_process())
     if smtp:
         stops.append(_start_smtp(hub, smtp_bind or hub.settings.smtp_bind))
