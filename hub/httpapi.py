@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -44,10 +43,6 @@ class BadRequestError(DomainError):
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
-
-
-def finite(value: float) -> bool:
-    return math.isfinite(value)
 
 
 def json_body() -> dict[str, Any]:

@@ -2,16 +2,12 @@
 
 A runbook is a wiki topic; the run pins the revision it started from. The wiki
 feature provides ``hub.wiki.queries.get_page`` and ``can_execute``; this module
-only adapts them, so the run model never depends on how pages are stored. A
-hub may install another source in ``hub.services["runbook_source"]`` (e.g. a
-directory of runbooks on a host without the wiki).
+only adapts them, so the run model never depends on how pages are stored.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -46,49 +42,21 @@ def split_name(runbook: str) -> tuple[str, str]:
 
 
 class WikiRunbookSource:
-    """The wiki's read model; without the wiki feature there are no runbooks."""
-
-    def _queries(self) -> Any | None:
-        try:
-            return importlib.import_module("hub.wiki.queries")
-        except ImportError:
-            return None
+    """The wiki's read model and its EXECUTE access control."""
 
     def get(self, conn: sa.Connection, web: str, topic: str) -> RunbookText | None:
-        queries = self._queries()
-        if queries is None or not hasattr(queries, "get_page"):
-            return None
-        page = queries.get_page(conn, web, topic)
+        from hub.wiki.queries import get_page
+
+        page = get_page(conn, web, topic)
         if page is None:
             return None
         return RunbookText(web, topic, int(page["revision"]), str(page["text"]))
 
     def can_execute(self, conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
-        """Staff only, and the topic's EXECUTE access control when the wiki provides it."""
-        if not actor.is_staff:
-            return False
-        queries = self._queries()
-        check = cast(Callable[..., bool] | None, getattr(queries, "can_execute", None))
-        return True if check is None else bool(check(conn, actor, web, topic))
+        """Staff only, and only where the topic's EXECUTE access control allows it."""
+        from hub.wiki.queries import can_execute
 
-
-class DictRunbookSource:
-    """Runbooks held in memory (``hub runbooks`` demos, hosts without the wiki)."""
-
-    def __init__(self) -> None:
-        self.pages: dict[tuple[str, str], RunbookText] = {}
-
-    def put(self, web: str, topic: str, text: str) -> RunbookText:
-        old = self.pages.get((web, topic))
-        page = RunbookText(web, topic, (old.revision if old else 0) + 1, text)
-        self.pages[(web, topic)] = page
-        return page
-
-    def get(self, conn: sa.Connection, web: str, topic: str) -> RunbookText | None:
-        return self.pages.get((web, topic))
-
-    def can_execute(self, conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
-        return actor.is_staff
+        return actor.is_staff and can_execute(conn, actor, web, topic)
 
 
 def source_of(hub: Any) -> RunbookSource:

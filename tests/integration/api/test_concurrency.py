@@ -7,18 +7,15 @@ accepted (200) must show up in the history exactly once, in contiguous versions.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any, TypeVar
 
+import hub_support as ROOT
 import pytest
 import requests
 
@@ -30,20 +27,6 @@ MAX_ATTEMPTS = 200
 T = TypeVar("T")
 
 
-def _root_conftest() -> ModuleType:
-    """tests/conftest.py as a module of its own (``conftest`` may name another one)."""
-    name = "hub_tests_root_conftest"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ROOT = _root_conftest()
 
 
 @dataclass

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import hub_support as ROOT
 import pytest
 import requests
 
@@ -45,20 +42,6 @@ CONTRACT_TICKET_KEYS = {"id", "version", "queue", "subject", "status", "owner", 
                         "requestors", "created_at", "updated_at", "fields", "links"}
 
 
-def _root_conftest() -> ModuleType:
-    """tests/conftest.py as a module of its own (``conftest`` may name another one)."""
-    name = "hub_tests_root_conftest"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[2] / "conftest.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ROOT = _root_conftest()
 
 
 @dataclass
