@@ -22,6 +22,7 @@ install-test: install
 
 lint: install
 	$(BIN)/ruff check hub tests bench migrations
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from hub import event_registry
+from hub.event_registry import Event
 from hub.eventstore import NewEvent, StoredEvent
 
 
@@ -73,9 +75,11 @@ class Aggregate:
     def exists(self) -> bool:
         return self.version > 0 or bool(self.pending)
 
-    def _record(self, event_type: str, **data: Any) -> None:
-        self._apply(event_type, data)
-        self.pending.append(NewEvent(event_type, data))
+    def _record(self, event: Event) -> None:
+        """Apply a new, typed event and keep it for the unit of work to append."""
+        data = event.to_data()
+        self._apply(event.TYPE, data)
+        self.pending.append(NewEvent(event.TYPE, data, event.VERSION))
 
     def _apply(self, event_type: str, data: dict[str, Any]) -> None:
         handler = getattr(self, f"_on_{event_type}", None)
@@ -84,9 +88,15 @@ class Aggregate:
 
     def replay(self, stored: Iterable[StoredEvent]) -> None:
         for event in stored:
-            self._apply(event.type, event.data)
+            self._apply(event.type, event_registry.upcast(event.type, event.schema_version,
+                                                          event.data))
             self.version = event.version
             self._observe(event)
+
+    @classmethod
+    def check_appliers(cls) -> None:
+        """Every ``_on_<EventType>`` applier must name a registered event type."""
+        event_registry.check_handled(cls.__name__, event_registry.handled_names(cls, "_on_"))
 
     def _observe(self, event: StoredEvent) -> None:
         """Hook for aggregates that keep event metadata (times, actors) in their state."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hub.accounts.auth import authenticate_token
+from hub.accounts.queries import actor_for_token
 from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.domain import DomainError
@@ -65,7 +65,7 @@ def bearer_actor() -> Actor | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     with hub_of().engine.connect() as conn:
-        return authenticate_token(conn, token.strip(), source="api")
+        return actor_for_token(conn, token.strip(), source="api")
 
 
 def api_auth(fn: F) -> F:

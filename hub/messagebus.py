@@ -70,6 +70,29 @@ class UnitOfWork:
         )
         return aggregate
 
+    def loaded(self, stream_id: str) -> Aggregate | None:
+        """The aggregate of ``stream_id`` if this unit of work already holds it."""
+        return self.seen.get(stream_id)
+
+    def stream_version(self, stream_id: str) -> int:
+        """The stored version of a stream, read inside this transaction."""
+        return self.store.stream_version(self.conn, stream_id)
+
+    @property
+    def engine_key(self) -> int:
+        """Tells engines apart for per-process caches (one process may serve several hubs)."""
+        return id(self.engine)
+
+    def write_with_commit(self, write: Callable[[sa.Connection], None]) -> None:
+        """Run ``write`` in this transaction just before it commits (e.g. a secret's hash)."""
+        self.extra_writes.append(write)
+
+    def record_as(self, source: str) -> None:
+        """Record this command's events with ``source``, keeping the original as ``via``."""
+        if self.meta.source != source:
+            self.meta.extra.setdefault("via", self.meta.source)
+            self.meta.source = source
+
     def add(self, aggregate: Aggregate) -> None:
         self.seen[aggregate.stream_id] = aggregate
         self.expected.setdefault(aggregate.stream_id, aggregate.version)

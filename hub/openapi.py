@@ -1,4 +1,8 @@
-"""The OpenAPI 3 description of the JSON API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3 description of the JSON API, served at /api/v1/openapi.json.
+
+The core ticket, alert and runbook paths are described here; features add theirs
+through ``openapi_paths()`` in their ``feature.py`` (collected by ``hub.features``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from hub.wiki.openapi import WIKI_PATHS, WIKI_SCHEMAS
+from hub.features import openapi_paths
 
 bp = Blueprint("openapi", __name__)
+FEATURE_PATHS, FEATURE_SCHEMAS = openapi_paths()
 
 _ERR = {"description": "error", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
@@ -150,7 +155,7 @@ SPEC: dict[str, Any] = {
                     "opened", "updated", "resolved", "duplicate", "ignored"]}}},
             "SearchResult": {"type": "object", "properties": {"hits": {"type": "array"}}},
             **RUNBOOK_SCHEMAS,
-            **WIKI_SCHEMAS,
+            **FEATURE_SCHEMAS,
         },
     },
     "security": [{"bearer": []}],
@@ -192,7 +197,7 @@ SPEC: dict[str, Any] = {
                                              "responses": {**ALERT_OK, "400": _ERR}}},
         **ALERT_PATHS,
         **RUNBOOK_PATHS,
-        **WIKI_PATHS,
+        **FEATURE_PATHS,
     },
 }
 

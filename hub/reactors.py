@@ -11,13 +11,12 @@ without blocking other reactors. After ``max_attempts`` the event is parked in
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 
+from hub.background import BackgroundLoop, Backoff
 from hub.db import WRITE, metadata, projection_positions
 from hub.eventstore import StoredEvent, utcnow
 
@@ -114,40 +113,32 @@ def _park(hub: Hub, reactor: Reactor, event: StoredEvent, tries: int, error: str
 
 
 class ReactorWorker:
-    """A background thread that keeps a set of reactors at the head of the store."""
+    """A background loop that keeps a set of reactors at the head of the store."""
 
     def __init__(self, hub: Hub, reactors: Sequence[Reactor], interval: float = 0.2) -> None:
         self.hub = hub
         self.reactors = list(reactors)
-        self.interval = interval
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="hub-reactors", daemon=True)
         self.attempts: dict[str, dict[int, int]] = {r.name: {} for r in self.reactors}
+        self.loop = BackgroundLoop("hub-reactors", self._step, interval=interval,
+                                   join_timeout=10)
 
     def start(self) -> None:
         if self.reactors:
-            self.thread.start()
+            self.loop.start()
 
     def stop(self) -> None:
-        self.stop_event.set()
-        if self.thread.is_alive():
-            self.thread.join(10)
+        self.loop.stop()
 
-    def _loop(self) -> None:
-        backoff = self.interval
-        while not self.stop_event.is_set():
-            busy = False
-            failed = False
-            for reactor in self.reactors:
-                try:
-                    busy |= run_once(self.hub, reactor,
-                                     attempts=self.attempts[reactor.name]) > 0
-                    failed |= bool(self.attempts[reactor.name])
-                except Exception:
-                    log.exception("reactor %s could not run", reactor.name)
-                    failed = True
-            backoff = min(backoff * 2, 30.0) if failed and not busy else self.interval
-            if not busy:
-                self.stop_event.wait(backoff)
-            else:
-                time.sleep(0)
+    def _step(self) -> bool:
+        busy = False
+        failed = False
+        for reactor in self.reactors:
+            try:
+                busy |= run_once(self.hub, reactor, attempts=self.attempts[reactor.name]) > 0
+                failed |= bool(self.attempts[reactor.name])
+            except Exception:
+                log.exception("reactor %s could not run", reactor.name)
+                failed = True
+        if failed and not busy:
+            raise Backoff
+        return busy

@@ -1,5 +1,7 @@
-"""``hub serve``: web + API (waitress), SMTP gateway and scheduler in one process,
-with the reactors in a child process that lives and dies with it."""
+"""``hub serve``: web + API (waitress), the features' services (the SMTP gateway)
+and the scheduler in one process, with the reactors in a child process that lives
+and dies with it. Services come from the feature registry (``features.services``),
+so this entrypoint imports no feature's internals."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from waitress.server import create_server
 
-from hub import create_app
+from hub import create_app, features
 from hub.bootstrap import Hub
 from hub.reactors import ReactorWorker, start_position
 from hub.setup import initialise
@@ -45,8 +47,7 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         # child process starting up a moment later misses no event.
         start_position(hub, reactor)
     stops.append(start_reactor_process())
-    if smtp:
-        stops.append(_start_smtp(hub, smtp_bind or hub.settings.smtp_bind))
+    stops.extend(features.services(hub, smtp=smtp, smtp_bind=smtp_bind))
     if scheduler:
         stops.append(_start_scheduler(hub))
     host, port = split_bind(http_bind or hub.settings.http_bind)
@@ -111,18 +112,6 @@ def run_reactors(hub: Hub) -> None:
     worker.start()
     done.wait()
     worker.stop()
-
-
-def _start_smtp(hub: Hub, bind: str) -> Callable[[], None]:
-    try:
-        from hub.mail.gateway import start_gateway  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        log.warning("SMTP gateway not available in this build")
-        return lambda: None
-    host, port = split_bind(bind)
-    stop: Callable[[], None] = start_gateway(hub, host, port)
-    print(f"OpsHub SMTP gateway on {host}:{port}", flush=True)
-    return stop
 
 
 def _start_scheduler(hub: Hub) -> Callable[[], None]:

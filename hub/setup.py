@@ -5,15 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from hub.accounts import commands as ac
-from hub.accounts.tables import users
+from hub.accounts.queries import any_admin
 from hub.actors import system_actor
 from hub.bootstrap import Hub
 from hub.migrate import upgrade
 from hub.tickets import commands as tc
-from hub.tickets.tables import queues
+from hub.tickets.queries import find_queue
+from hub.wiki.commands import install_demo
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,8 @@ def initialise(hub: Hub, admin_password: str | None = None) -> InitResult:
     actor = system_actor("cli", "init")
     domain = hub.settings.mail_domain
     with hub.engine.connect() as conn:
-        has_queue = conn.execute(
-            sa.select(queues.c.key).where(queues.c.key == "general")).first() is not None
-        has_admin = conn.execute(
-            sa.select(users.c.name).where(users.c.role == "admin")).first() is not None
+        has_queue = find_queue(conn, "general") is not None
+        has_admin = any_admin(conn)
     if not has_queue:
         hub.bus.handle(tc.CreateQueue(
             name="General", description="Default queue",
@@ -43,7 +40,5 @@ def initialise(hub: Hub, admin_password: str | None = None) -> InitResult:
         hub.bus.handle(ac.CreateUser(name="admin", email=f"admin@{domain}", role="admin",
                                      display_name="Administrator", password=password),
                        actor, idempotency_key="init:user:admin")
-    from hub.wiki.setup import create_demo
-
-    create_demo(hub)
+    install_demo(hub)
     return InitResult(created_queue=not has_queue, admin_password=password)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from hub.accounts.model import User
+from hub.accounts.queries import UserInfo
+from hub.messagebus import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,39 @@ class RevokeRight:
     scope: str
     principal: str
     right: str
+
+
+# In-transaction functions: other features call these inside their own unit of
+# work (so a ticket's owner check and the ticket change read the same state).
+
+ScopeCheck = Callable[[UnitOfWork, str], bool]
+_SCOPE_CHECKS: list[ScopeCheck] = []
+
+
+def register_scope_check(check: ScopeCheck) -> None:
+    """Let the feature that owns queues tell accounts whether a grant scope exists.
+
+    Accounts sits below tickets and must not import it; tickets registers its
+    queue lookup here in its ``register(hub)``. With none registered, only the
+    global scope ``*`` exists.
+    """
+    if check not in _SCOPE_CHECKS:
+        _SCOPE_CHECKS.append(check)
+
+
+def scope_exists(uow: UnitOfWork, key: str) -> bool:
+    """Whether some registered feature knows the (lower-case) scope ``key``."""
+    return any(check(uow, key) for check in _SCOPE_CHECKS)
+
+
+def load_user(uow: UnitOfWork, name: str) -> UserInfo | None:
+    """The user ``name`` as the caller's unit of work sees it (``None`` if no such user).
+
+    Runs inside the caller's unit of work, from the event stream, so it sees a user
+    created earlier in the same transaction.
+    """
+    user = uow.get(User, name, must_exist=False)
+    if not user.exists:
+        return None
+    return UserInfo(name=user.id, email=user.email, role=user.role,
+                    display_name=user.display_name, disabled=user.disabled)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hub.accounts import events as ev
 from hub.accounts.rights import GLOBAL, GRANTABLE, TICKET_ROLES
 from hub.actors import Actor
 from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, ValidationError
@@ -33,15 +34,15 @@ class Group(Aggregate):
             raise StateConflictError(f"group {self.id} already exists")
         if not GROUP_NAME.match(self.id):
             raise ValidationError("group names are lower-case letters, digits and . _ -")
-        self._record("GroupCreated", name=self.id, description=description[:500])
+        self._record(ev.GroupCreated(name=self.id, description=description[:500]))
 
     def change_member(self, actor: Actor, user: str, add: bool) -> None:
         if not actor.can("AdminUsers"):
             raise PermissionDeniedError("changing group members needs AdminUsers")
         if add and user not in self.members:
-            self._record("GroupMemberAdded", user=user)
+            self._record(ev.GroupMemberAdded(user=user))
         elif not add and user in self.members:
-            self._record("GroupMemberRemoved", user=user)
+            self._record(ev.GroupMemberRemoved(user=user))
 
     def _on_GroupCreated(self, d: dict[str, Any]) -> None:
         self.description = d["description"]
@@ -73,12 +74,12 @@ class QueueRights(Aggregate):
     def grant(self, actor: Actor, principal: str, right: str) -> None:
         self._check(actor, principal, right)
         if (principal, right) not in self.grants:
-            self._record("RightGranted", scope=self.id, principal=principal, right=right)
+            self._record(ev.RightGranted(scope=self.id, principal=principal, right=right))
 
     def revoke(self, actor: Actor, principal: str, right: str) -> None:
         self._check(actor, principal, right)
         if (principal, right) in self.grants:
-            self._record("RightRevoked", scope=self.id, principal=principal, right=right)
+            self._record(ev.RightRevoked(scope=self.id, principal=principal, right=right))
 
     def _check(self, actor: Actor, principal: str, right: str) -> None:
         if not actor.can("AdminQueue") or (self.id == GLOBAL and actor.role != "admin"

@@ -32,7 +32,7 @@ def _store_password(uow: UnitOfWork, name: str, password: str) -> None:
             id=f"pw-{name}", kind="password", username=name, name="password",
             secret_hash=hashed, created_at=utcnow()))
 
-    uow.extra_writes.append(write)
+    uow.write_with_commit(write)
 
 
 def create_user(cmd: c.CreateUser, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def create_token(cmd: c.CreateToken, uow: UnitOfWork, actor: Actor) -> dict[str,
             id=f"tok-{token_id}", kind="token", username=cmd.user, name=cmd.name,
             secret_hash=hashed, created_at=utcnow()))
 
-    uow.extra_writes.append(write)
+    uow.write_with_commit(write)
     return {"token_id": token_id, "token": token}
 
 
@@ -73,7 +73,7 @@ def revoke_token(cmd: c.RevokeToken, uow: UnitOfWork, actor: Actor) -> None:
         conn.execute(sa.update(credentials).where(credentials.c.id == f"tok-{cmd.token_id}")
                      .values(revoked_at=utcnow()))
 
-    uow.extra_writes.append(write)
+    uow.write_with_commit(write)
 
 
 def change_user(cmd: c.ChangeUser, uow: UnitOfWork, actor: Actor) -> None:
@@ -100,10 +100,8 @@ def change_group_member(cmd: c.ChangeGroupMember, uow: UnitOfWork, actor: Actor)
 
 def _acl(uow: UnitOfWork, actor: Actor, scope: str, principal: str) -> tuple[QueueRights, Actor]:
     """Load the scope's ACL and the actor with its rights on that queue."""
-    from hub.tickets.queues import Queue
-
     key = scope.strip().lower()
-    if key != GLOBAL and not uow.get(Queue, key, must_exist=False).exists:
+    if key != GLOBAL and not c.scope_exists(uow, key):
         raise NotFoundError(f"queue {scope} not found")
     QueueRights.check_principal(principal)
     kind, _, name = principal.partition(":")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hub.accounts import events as ev
 from hub.actors import Actor
 from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, ValidationError
 
@@ -35,8 +36,8 @@ class User(Aggregate):
         email = email.strip().lower()
         if "@" not in email or " " in email:
             raise ValidationError(f"{email!r} is not an email address")
-        self._record("UserCreated", name=self.id, email=email, role=role,
-                     display_name=display_name or self.id)
+        self._record(ev.UserCreated(name=self.id, email=email, role=role,
+                                    display_name=display_name or self.id))
 
     def change(self, actor: Actor, **changes: Any) -> None:
         if not actor.can("AdminUsers"):
@@ -46,24 +47,24 @@ class User(Aggregate):
             raise ValidationError(f"unknown user settings: {sorted(set(changes) - allowed)}")
         if "role" in changes and changes["role"] not in ROLES:
             raise ValidationError(f"role is one of {list(ROLES)}")
-        self._record("UserChanged", changes=changes)
+        self._record(ev.UserChanged(changes=changes))
 
     def password_set(self, actor: Actor) -> None:
         if actor.name != self.id and not actor.can("AdminUsers"):
             raise PermissionDeniedError("setting another user's password needs AdminUsers")
-        self._record("UserPasswordSet")
+        self._record(ev.UserPasswordSet())
 
     def token_created(self, actor: Actor, token_id: str, name: str) -> None:
         if actor.name != self.id and not actor.can("AdminUsers"):
             raise PermissionDeniedError("creating tokens for others needs AdminUsers")
-        self._record("ApiTokenCreated", token_id=token_id, name=name)
+        self._record(ev.ApiTokenCreated(token_id=token_id, name=name))
 
     def token_revoked(self, actor: Actor, token_id: str) -> None:
         if actor.name != self.id and not actor.can("AdminUsers"):
             raise PermissionDeniedError("revoking others' tokens needs AdminUsers")
         if token_id not in self.tokens:
             raise StateConflictError("no such active token")
-        self._record("ApiTokenRevoked", token_id=token_id)
+        self._record(ev.ApiTokenRevoked(token_id=token_id))
 
     def _on_UserCreated(self, d: dict[str, Any]) -> None:
         self.email, self.role, self.display_name = d["email"], d["role"], d["display_name"]

@@ -137,6 +137,18 @@ def profile_rights(actor: Actor) -> frozenset[str]:
     return frozenset(r for r in actor.rights if r.startswith(PREFIX))
 
 
+def mentioned_scopes(actor: Actor) -> frozenset[str]:
+    """The queue scopes (lower-case, without ``*``) the actor's profile says anything about.
+
+    :func:`rights_for` treats every other queue alike, which is what lets list
+    filters be derived from it by evaluating one sentinel scope for all of them.
+    """
+    p = profile_of(actor)
+    scopes = set(p.own) | set(p.roles) | set(p.managed) | set(p.role_managed)
+    scopes.discard(GLOBAL)
+    return frozenset(scopes)
+
+
 def is_unrestricted(actor: Actor) -> bool:
     return actor.is_system or actor.role == "admin"
 

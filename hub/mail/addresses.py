@@ -2,8 +2,8 @@
 per-ticket reply address, or a VERP bounce address.
 
 The gateway asks at RCPT time (to answer 550 5.1.1 early) and the pipeline asks
-again when it processes the stored message, so both read the same ``queues``
-read model through one small cache.
+again when it processes the stored message, so both read the tickets' queues
+(``hub.tickets.queries.list_queues``) through one small cache.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hub.mail.threading import (
@@ -22,7 +21,7 @@ from hub.mail.threading import (
     parse_recipient,
     queue_local_part,
 )
-from hub.tickets.tables import queues
+from hub.tickets.queries import QueueInfo, list_queues
 
 Action = Literal["correspond", "comment"]
 
@@ -37,14 +36,6 @@ class Target:
     ticket_id: int | None = None
     signed: bool = False
     bounce: BounceRef | None = None
-
-
-@dataclass(frozen=True)
-class QueueInfo:
-    name: str
-    address: str
-    comment_address: str
-    spec: dict[str, Any]
 
 
 class AddressBook:
@@ -65,10 +56,7 @@ class AddressBook:
             if not force and time.monotonic() - self._loaded < self.ttl:
                 return
             with self.engine.connect() as conn:
-                rows = conn.execute(sa.select(queues).where(queues.c.disabled.is_(False))).all()
-            infos = {r.name: QueueInfo(r.name, (r.address or "").lower(),
-                                       (r.comment_address or "").lower(), dict(r.spec))
-                     for r in rows}
+                infos = {q.name: q for q in list_queues(conn)}
             exact: dict[str, tuple[str, Action]] = {}
             for info in infos.values():
                 if info.address:

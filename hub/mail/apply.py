@@ -1,8 +1,9 @@
-"""Turn parsed mail commands (``Status: resolved`` ...) into ticket bus commands.
+"""Turn mail instructions (``Status: resolved`` ...) into other features' bus commands.
 
-Parsing lives in :mod:`hub.mail.commands`; the decision *whether* they may be
+Parsing lives in :mod:`hub.mail.instructions`; the decision *whether* they may be
 applied is made by the pipeline (signed reply address + staff sender); the rights
-themselves are checked by the ticket handlers like for any other entrypoint.
+themselves are checked by the ticket and runbook handlers like for any other
+entrypoint.
 """
 
 from __future__ import annotations
@@ -10,52 +11,32 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import sqlalchemy as sa
-
-from hub.accounts.tables import users
+from hub.accounts.queries import user_by_email
 from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.domain import DomainError
-from hub.mail.commands import (
+from hub.mail.instructions import (
     AddTimeWorked,
     MailCommand,
-    RunRunbook,
     SetDue,
     SetOwner,
     SetPriority,
     SetQueue,
     SetStatus,
 )
+from hub.runbooks.commands import StartRun
 from hub.tickets.commands import RecordTime, UpdateTicket
 
 
 def _owner_name(hub: Hub, value: str) -> str | None:
+    """``nobody`` unassigns; an address names the user who has it (else it is kept)."""
     if value == "nobody":
         return None
     if "@" not in value:
         return value
     with hub.engine.connect() as conn:
-        name = conn.execute(sa.select(users.c.name).where(users.c.email == value)).scalar()
-    return str(name) if name else value
-
-
-def _start_run(ticket_id: int, cmd: RunRunbook) -> Any:
-    """Build the runbook engine's StartRun command when that engine exists."""
-    import importlib
-
-    try:
-        module: Any = importlib.import_module("hub.runbooks.commands")
-    except ImportError:
-        module = None
-    start: Any = getattr(module, "StartRun", None)
-    if not isinstance(start, type) or not dataclasses.is_dataclass(start):
-        raise DomainError("runbooks cannot be started by mail yet (no runbook engine)")
-    names = {f.name for f in dataclasses.fields(start)}
-    factory: Any = start
-    web, _, topic = cmd.runbook.partition(".")
-    values: dict[str, Any] = {"ticket_id": ticket_id, "params": dict(cmd.params),
-                              "runbook": cmd.runbook, "web": web, "topic": topic}
-    return factory(**{k: v for k, v in values.items() if k in names})
+        user = user_by_email(conn, value)
+    return user.name if user is not None else value
 
 
 def to_bus_command(hub: Hub, ticket_id: int, cmd: MailCommand) -> Any:
@@ -72,7 +53,7 @@ def to_bus_command(hub: Hub, ticket_id: int, cmd: MailCommand) -> Any:
         return RecordTime(ticket_id=ticket_id, minutes=cmd.minutes)
     if isinstance(cmd, SetDue):
         return UpdateTicket(ticket_id=ticket_id, due=cmd.due.isoformat(), due_set=True)
-    return _start_run(ticket_id, cmd)
+    return StartRun(runbook=cmd.runbook, params=dict(cmd.params), ticket_id=ticket_id)
 
 
 def _describe(cmd: MailCommand) -> str:

@@ -1,4 +1,5 @@
-"""``hub smtp`` (the gateway alone) and ``hub mail ...`` (inspect and retry the inbox)."""
+"""``hub smtp`` (the gateway alone) and ``hub mail ...`` (inspect and retry the inbox,
+send the wiki digests now)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import threading
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
 from hub.bootstrap import bootstrap
+from hub.mail import queries as mail_queries
 
 
 def _split(bind: str) -> tuple[str, int]:
@@ -20,14 +21,18 @@ def _split(bind: str) -> tuple[str, int]:
 @click.command("smtp")
 @click.option("--bind", "bind", default=None, help="HOST:PORT (default HUB_SMTP)")
 def smtp_command(bind: str | None) -> None:
-    """Run the SMTP gateway, inbox/outbox workers and mail notifier without the web."""
+    """Run the SMTP gateway, inbox/outbox workers and mail notifier without the web.
+
+    It brings the schema up to date; creating the first queue and admin is ``hub init``'s
+    (or ``hub serve``'s) job.
+    """
     from hub.mail.gateway import start_gateway
     from hub.mail.notifier import MailNotifier
+    from hub.migrate import upgrade
     from hub.reactors import ReactorWorker
-    from hub.setup import initialise
 
     hub = bootstrap()
-    initialise(hub)
+    upgrade(hub.engine)
     host, port = _split(bind or hub.settings.smtp_bind)
     reactors = ReactorWorker(hub, [r for r in hub.reactors if isinstance(r, MailNotifier)])
     reactors.start()
@@ -50,7 +55,25 @@ def smtp_command(bind: str | None) -> None:
 
 @click.group("mail")
 def mail_group() -> None:
-    """Inspect and re-process inbound mail."""
+    """Inspect and re-process inbound mail; send the wiki digests."""
+
+
+@mail_group.command("digest")
+def mail_digest() -> None:
+    """Queue the due wiki subscription digests now (the scheduler does this hourly).
+
+    They are delivered by the outbox sender of a running ``hub serve`` / ``hub smtp``,
+    or here at once when a smarthost is configured.
+    """
+    from hub.mail.digest import send_digests
+    from hub.mail.outbound import OutboxSender
+
+    hub = bootstrap()
+    queued = send_digests(hub)
+    if queued and hub.settings.smarthost:
+        OutboxSender(hub).send_due()
+    click.echo(f"queued {queued} digest(s)")
+    hub.engine.dispose()
 
 
 @mail_group.command("retry")
@@ -68,7 +91,8 @@ def mail_retry(item_id: int | None) -> None:
     worker = InboxWorker(hub)
     while worker.run_once(ids=ids):
         pass
-    _show(hub, ids)
+    with hub.engine.connect() as conn:
+        _show(mail_queries.inbox(conn, ids=ids, limit=len(ids)))
     hub.engine.dispose()
 
 
@@ -77,27 +101,16 @@ def mail_retry(item_id: int | None) -> None:
 @click.option("-n", "limit", default=20, show_default=True)
 def mail_list(state: str | None, limit: int) -> None:
     """Show the newest inbound messages with their state and result or error."""
-    from hub.mail.tables import mail_inbox
-
     hub = bootstrap()
-    query = sa.select(mail_inbox.c.id).order_by(mail_inbox.c.id.desc()).limit(limit)
-    if state:
-        query = query.where(mail_inbox.c.state == state)
     with hub.engine.connect() as conn:
-        ids = [int(r.id) for r in conn.execute(query).all()]
-    _show(hub, list(reversed(ids)))
+        entries = mail_queries.inbox(conn, state=state, limit=limit)
+    _show(entries)
     hub.engine.dispose()
 
 
-def _show(hub: Any, ids: list[int]) -> None:
-    from hub.mail.tables import mail_inbox
-
-    with hub.engine.connect() as conn:
-        rows = conn.execute(sa.select(mail_inbox).where(mail_inbox.c.id.in_(ids))
-                            .order_by(mail_inbox.c.id)).all()
-    for row in rows:
-        detail = row.error if row.state == "failed" else row.result
-        click.echo(f"{row.id}\t{row.state}\t{row.mail_from!r}\t{row.message_id}\t{detail}")
+def _show(entries: list[mail_queries.InboxEntry]) -> None:
+    for e in entries:
+        click.echo(f"{e.id}\t{e.state}\t{e.mail_from!r}\t{e.message_id}\t{e.detail}")
 
 
 def commands() -> list[Any]:

@@ -1,183 +1,125 @@
-"""Parse ``Keyword: value`` commands at the top of a mail body (RT's "command by mail").
+"""What others may ask of the mail feature: its bus commands and the one outbox.
 
-Staff resolve or reassign tickets from their phone by starting a reply with lines such as
-``Status: resolved``. This module only *reads* them; whether the sender may apply them is
-decided by the ticket handlers, like any other command.
+Bus commands: change or reset an admin-editable template, send a wiki digest.
+Every message the hub sends leaves through one table, ``mail_outbox``, drained by
+the outbox sender: :func:`enqueue` (a message planned from a template, rendered
+when sent) and :func:`enqueue_message` (a message already composed) insert one row
+in the caller's transaction (a unit of work's ``uow.conn``, or a connection in
+``begin()``), so mail is queued exactly when the change that causes it commits.
+The ``dedupe_key`` is what a retry must repeat: a second row with the same key is
+never queued, so the receiver never gets the same message twice.
 
-Parsing stops at the first line that is not a command, so ``Note: ...`` or ``Hi Bob,``
-end the block. A known keyword with a malformed value also stops it: the line stays in the
-body (the sender's words are never lost) and an error explains why it was not applied.
+``Status: resolved`` lines in mail bodies are instructions, parsed in
+:mod:`hub.mail.instructions`, not bus commands.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+import hashlib
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.eventstore import utcnow
+from hub.mail.tables import mail_outbox
 
 __all__ = [
-    "AddTimeWorked",
-    "MailCommand",
-    "RunRunbook",
-    "SetDue",
-    "SetOwner",
-    "SetPriority",
-    "SetQueue",
-    "SetStatus",
-    "parse_commands",
-    "parse_duration",
+    "Outgoing",
+    "ResetMailTemplate",
+    "SendWikiDigest",
+    "SetMailTemplate",
+    "enqueue",
+    "enqueue_message",
+    "ref_for",
 ]
 
 
 @dataclass(frozen=True)
-class SetStatus:
-    status: str  # lowercased; validity against the lifecycle is checked by the handler
+class SetMailTemplate:
+    """Override the default template ``name`` (admins only; it must render)."""
+
+    name: str
+    subject: str
+    text: str
+    html: str | None = None
 
 
 @dataclass(frozen=True)
-class SetOwner:
-    owner: str  # user name or email, lowercased; "nobody" unassigns
+class ResetMailTemplate:
+    """Drop the override of ``name``; the built-in default applies again."""
+
+    name: str
 
 
 @dataclass(frozen=True)
-class SetPriority:
-    priority: int  # 0-99
+class SendWikiDigest:
+    """Queue ``username``'s composed digest (``raw``) and record it as sent up to ``upto``.
 
-
-@dataclass(frozen=True)
-class SetQueue:
-    queue: str  # as written; queue names are matched case-insensitively elsewhere
-
-
-@dataclass(frozen=True)
-class AddTimeWorked:
-    minutes: int
-
-
-@dataclass(frozen=True)
-class SetDue:
-    due: date
-
-
-@dataclass(frozen=True)
-class RunRunbook:
-    runbook: str  # "Web.Topic"
-    params: tuple[tuple[str, str], ...]  # ordered, unique keys
-
-
-MailCommand = (
-    SetStatus | SetOwner | SetPriority | SetQueue | AddTimeWorked | SetDue | RunRunbook
-)
-
-_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*)\s*:\s*(.*?)\s*$")
-_DURATION = re.compile(r"^(?:(\d{1,4})\s*h(?:ours?|rs?)?)?\s*(?:(\d{1,5})\s*m(?:in(?:utes?)?)?)?$")
-_RUNBOOK = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
-_PARAM_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_MAX_MINUTES = 7 * 24 * 60
-
-
-class _BadValue(ValueError):
-    """A known keyword with a value that cannot be a command."""
-
-
-def parse_duration(value: str) -> int:
-    """Minutes from ``15``, ``15m``, ``1h``, ``1h30m`` or ``1h 30min``."""
-    text = value.strip().lower()
-    if text.isdigit():
-        minutes = int(text)
-    else:
-        found = _DURATION.match(text)
-        if not text or not found or not (found.group(1) or found.group(2)):
-            raise _BadValue(f"{value!r} is not a duration like 15, 15m or 1h30m")
-        minutes = int(found.group(1) or 0) * 60 + int(found.group(2) or 0)
-    if not 0 < minutes <= _MAX_MINUTES:
-        raise _BadValue(f"{value!r} must be between 1 minute and one week")
-    return minutes
-
-
-def _word(value: str, what: str, pattern: str = r"[a-z][a-z_-]{0,39}") -> str:
-    text = value.strip().lower()
-    if not re.fullmatch(pattern, text):
-        raise _BadValue(f"{value!r} is not a valid {what}")
-    return text
-
-
-def _priority(value: str) -> SetPriority:
-    if not value.isdigit() or not 0 <= int(value) <= 99:
-        raise _BadValue(f"{value!r} is not a priority between 0 and 99")
-    return SetPriority(int(value))
-
-
-def _queue(value: str) -> SetQueue:
-    if not value or len(value) > 100 or not re.fullmatch(r"[\w .-]+", value):
-        raise _BadValue(f"{value!r} is not a queue name")
-    return SetQueue(" ".join(value.split()))
-
-
-def _due(value: str) -> SetDue:
-    try:
-        return SetDue(date.fromisoformat(value))
-    except ValueError:
-        raise _BadValue(f"{value!r} is not a date like 2026-12-01") from None
-
-
-def _run(value: str) -> RunRunbook:
-    try:
-        words = shlex.split(value)
-    except ValueError as exc:
-        raise _BadValue(f"{value!r}: {exc}") from None
-    if not words or not _RUNBOOK.match(words[0]):
-        raise _BadValue(f"{value!r} does not start with a runbook like Runbooks.DrainWebNode")
-    params: dict[str, str] = {}
-    for word in words[1:]:
-        key, eq, val = word.partition("=")
-        if not eq or not _PARAM_KEY.match(key):
-            raise _BadValue(f"{word!r} is not a key=value parameter")
-        if key in params:
-            raise _BadValue(f"parameter {key!r} given twice")
-        params[key] = val
-    return RunRunbook(words[0], tuple(params.items()))
-
-
-_PARSERS: dict[str, Callable[[str], MailCommand]] = {
-    "status": lambda v: SetStatus(_word(v, "status")),
-    "owner": lambda v: SetOwner(_word(v, "user name or email", r"[\w.+@-]{1,254}")),
-    "priority": _priority,
-    "queue": _queue,
-    "time-worked": lambda v: AddTimeWorked(parse_duration(v)),
-    "timeworked": lambda v: AddTimeWorked(parse_duration(v)),
-    "due": _due,
-    "run": _run,
-}
-
-
-def parse_commands(body: str) -> tuple[list[MailCommand], str, list[str]]:
-    """Return ``(commands, body_without_commands, errors)`` for the top of ``body``.
-
-    Blank lines before and between commands are allowed. Commands come back in the order
-    written; repeating a keyword is left for the handler (the last one normally wins).
+    ``raw`` is ``None`` when there was nothing to tell: the digest is recorded (so
+    the subscriber is not asked about again) and nothing is sent. System actors only.
     """
-    lines = body.replace("\r\n", "\n").split("\n")
-    commands: list[MailCommand] = []
-    errors: list[str] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if not line.strip():
-            index += 1
-            continue
-        found = _LINE.match(line)
-        keyword = found.group(1).lower() if found else ""
-        if not found or keyword not in _PARSERS:
-            break
-        try:
-            commands.append(_PARSERS[keyword](found.group(2)))
-        except _BadValue as exc:
-            errors.append(f"line {index + 1}: {found.group(1)}: {exc}; command processing stopped")
-            break
-        index += 1
-    if not commands:
-        return [], body, errors
-    return commands, "\n".join(lines[index:]), errors
+
+    username: str
+    upto: int
+    count: int
+    recipient: str = ""
+    envelope_from: str = ""
+    message_id: str = ""
+    raw: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for one recipient, ready to store in the outbox.
+
+    ``context`` is the template input (rendered by the sender, so a template fixed
+    by an admin applies to mail still queued); ``raw`` a message composed already.
+    """
+
+    dedupe_key: str
+    kind: str
+    ticket_id: int | None
+    recipient: str
+    envelope_from: str
+    message_id: str
+    context: dict[str, Any] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+def ref_for(dedupe_key: str) -> str:
+    """Short stable id of an outbox row, used in the VERP return path."""
+    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:16]
+
+
+_EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindparam("key"))
+_INSERT = sa.insert(mail_outbox)
+
+
+def enqueue(conn: sa.Connection, out: Outgoing) -> bool:
+    """Insert the message unless this key was queued before; True when newly queued."""
+    if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
+        return False
+    now = utcnow()
+    conn.execute(_INSERT, {
+        "dedupe_key": out.dedupe_key, "ref": ref_for(out.dedupe_key), "kind": out.kind,
+        "ticket_id": out.ticket_id, "recipient": out.recipient.lower(),
+        "envelope_from": out.envelope_from, "message_id": out.message_id, "raw": out.raw,
+        "context": out.context, "state": "queued", "attempts": 0, "next_attempt_at": now,
+        "created_at": now})
+    return True
+
+
+def enqueue_message(conn: sa.Connection, message: EmailMessage, *, dedupe_key: str, kind: str,
+                    recipient: str | None = None, envelope_from: str | None = None,
+                    ticket_id: int | None = None) -> bool:
+    """Queue a composed message; recipient and envelope default to its To and From."""
+    rcpt = recipient or message["To"].addresses[0].addr_spec
+    sender = envelope_from if envelope_from is not None else \
+        message["From"].addresses[0].addr_spec
+    return enqueue(conn, Outgoing(
+        dedupe_key=dedupe_key, kind=kind, ticket_id=ticket_id, recipient=rcpt,
+        envelope_from=sender, message_id=str(message["Message-ID"]),
+        raw=message.as_bytes(policy=policy.SMTP)))

@@ -1,13 +1,21 @@
-"""Mail feature wiring: template handlers and read model, the notifier reactor,
-the admin API/page, and the ``hub smtp`` / ``hub mail`` commands.
+"""Mail feature wiring: template and digest handlers, the templates' read model, the
+notifier reactor, the wiki digest job, the admin API/page, and the ``hub smtp`` /
+``hub mail`` commands.
 
 The SMTP gateway, inbox worker, outbox sender and IMAP pollers are threads
-started by ``start_gateway`` (called by ``hub serve`` and ``hub smtp``).
+started by ``start_gateway`` (through :func:`services` for ``hub serve``, and by
+``hub smtp``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from hub.mail import events as events  # every event type registered at start-up
+
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("accounts", "ops", "runbooks", "tickets", "wiki")
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -17,9 +25,10 @@ if TYPE_CHECKING:
 
 def register(hub: Hub) -> None:
     """Register this feature's command handlers, projections and reactions on the hub."""
-    from hub.mail import handlers
+    from hub.mail import digest, handlers
     from hub.mail.notifier import MailNotifier
 
+    digest.register_job()
     handlers.register(hub.bus)
     hub.runner.register(handlers.MailTemplatesProjection())
     hub.reactors.append(MailNotifier())
@@ -34,7 +43,7 @@ def blueprints() -> list[Any]:
 
 def init_app(app: Flask) -> None:
     """The JSON API authenticates by bearer token, so it is exempt from form CSRF."""
-    from hub.web.security import csrf
+    from hub.webkit.security import csrf
 
     blueprint = app.blueprints.get("mail_api")
     if blueprint is not None:
@@ -45,3 +54,19 @@ def cli_commands() -> list[Any]:
     from hub.mail.cli import commands
 
     return commands()
+
+
+def services(hub: Hub, *, smtp: bool = True, smtp_bind: str | None = None,
+             **_options: Any) -> list[Callable[[], None]]:
+    """``hub serve``'s mail side: the SMTP gateway on ``smtp_bind`` (default
+    ``settings.smtp_bind``) with the inbox, outbox and IMAP workers; nothing when
+    ``smtp`` is false. Returns the function stopping them."""
+    if not smtp:
+        return []
+    from hub.mail.gateway import start_gateway
+
+    host, _, port = (smtp_bind or hub.settings.smtp_bind).rpartition(":")
+    host = host or "127.0.0.1"
+    stop = start_gateway(hub, host, int(port))
+    print(f"OpsHub SMTP gateway on {host}:{port}", flush=True)
+    return [stop]

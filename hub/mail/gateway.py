@@ -20,6 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
+from hub.background import BackgroundLoop
 from hub.bootstrap import Hub
 from hub.mail import inbox
 from hub.mail.messages import address_book
@@ -73,25 +74,25 @@ class GatewayHandler:
 
 
 class InboxWorker:
-    """Processes stored mail; woken by the gateway, polling as a fallback."""
+    """Processes stored mail; woken by the gateway and the IMAP pollers, polling as a
+    fallback, and now and then handing back messages claimed by workers that died."""
+
+    LEASE_CHECK = 30.0  # seconds between looks for dead workers' leases
 
     def __init__(self, hub: Hub, interval: float = 1.0) -> None:
         self.hub = hub
         self.pipeline = Pipeline(hub)
-        self.interval = interval
-        self.wakeup: threading.Event = hub.services.setdefault("mail.inbox_wakeup",
-                                                               threading.Event())
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="hub-mail-in", daemon=True)
+        wakeup: threading.Event = hub.services.setdefault("mail.inbox_wakeup",
+                                                          threading.Event())
+        self.loop = BackgroundLoop("hub-mail-in", self._step, interval=interval,
+                                   wakeup=wakeup, join_timeout=30)
+        self._checked = 0.0
 
     def start(self) -> None:
-        self.thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self.stop_event.set()
-        self.wakeup.set()
-        if self.thread.is_alive():
-            self.thread.join(30)
+        self.loop.stop()
 
     def run_once(self, limit: int = 50, ids: list[int] | None = None) -> int:
         items = inbox.claim(self.hub, limit, ids)
@@ -102,23 +103,14 @@ class InboxWorker:
         inbox.finish(self.hub, outcomes)
         return len(items)
 
-    def _loop(self) -> None:
-        checked = 0.0
-        while not self.stop_event.is_set():
-            self.wakeup.clear()
-            if time.monotonic() - checked > 30:
-                checked = time.monotonic()
-                try:
-                    inbox.release_dead_leases(self.hub)
-                except Exception:
-                    log.exception("could not release leases of dead workers")
+    def _step(self) -> bool:
+        if time.monotonic() - self._checked > self.LEASE_CHECK:
+            self._checked = time.monotonic()
             try:
-                busy = self.run_once() > 0
+                inbox.release_dead_leases(self.hub)
             except Exception:
-                log.exception("inbox worker failed; retrying")
-                busy = False
-            if not busy:
-                self.wakeup.wait(self.interval)
+                log.exception("could not release leases of dead workers")
+        return self.run_once() > 0
 
 
 class LenientSMTP(SMTP):  # type: ignore[misc]

@@ -1,4 +1,5 @@
-"""Command handlers of the mail feature (template overrides) and their read model."""
+"""Command handlers of the mail feature (template overrides, wiki digests) and the
+templates' read model."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.actors import Actor
+from hub.domain import PermissionDeniedError
 from hub.eventstore import StoredEvent
+from hub.mail.commands import (
+    Outgoing,
+    ResetMailTemplate,
+    SendWikiDigest,
+    SetMailTemplate,
+    enqueue,
+)
 from hub.mail.compose import DEFAULT_TEMPLATES, MailTemplate
-from hub.mail.model import MailTemplateOverride, ResetMailTemplate, SetMailTemplate
+from hub.mail.model import MailTemplateOverride
 from hub.mail.tables import mail_templates
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.projections import TableProjection
+from hub.wiki import commands as wiki_commands
 
 
 def set_mail_template(cmd: SetMailTemplate, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -30,9 +40,27 @@ def reset_mail_template(cmd: ResetMailTemplate, uow: UnitOfWork,
     return {"name": cmd.name}
 
 
+def send_wiki_digest(cmd: SendWikiDigest, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Record the digest with the wiki and queue it in the same transaction."""
+    if not actor.is_system:
+        raise PermissionDeniedError("digests are sent by the scheduler")
+    wiki_commands.record_digest_sent(uow, cmd.username, cmd.upto, cmd.count)
+    if cmd.raw is not None:
+        out = Outgoing(dedupe_key=f"wiki-digest:{cmd.username}:{cmd.upto}", kind="wiki_digest",
+                       ticket_id=None, recipient=cmd.recipient,
+                       envelope_from=cmd.envelope_from, message_id=cmd.message_id, raw=cmd.raw)
+
+        def queue(conn: sa.Connection) -> None:
+            enqueue(conn, out)
+
+        uow.write_with_commit(queue)
+    return {"username": cmd.username, "upto": cmd.upto, "queued": cmd.raw is not None}
+
+
 def register(bus: MessageBus) -> None:
     bus.register(SetMailTemplate, set_mail_template)
     bus.register(ResetMailTemplate, reset_mail_template)
+    bus.register(SendWikiDigest, send_wiki_digest)
 
 
 class MailTemplatesProjection(TableProjection):

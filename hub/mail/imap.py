@@ -5,14 +5,13 @@ username, password_file or password_env, mailbox, processed_mailbox, ssl, and
 optionally the ``address`` the mailbox receives for). A message is moved to the
 processed mailbox only after it is stored, so a crash re-fetches it at worst;
 the inbox pipeline's idempotency keys make that harmless. Connection errors
-(server restarts) end in a reconnect with exponential backoff.
+(server restarts) end in a reconnect with exponential backoff (``hub.background``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -22,6 +21,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 
+from hub.background import BackgroundLoop, Backoff
 from hub.bootstrap import Hub
 from hub.mail import inbox
 from hub.mail.messages import address_book
@@ -68,40 +68,45 @@ class ImapAccount:
 
 
 class ImapPoller:
+    """One mailbox: connect, store what is there, IDLE (or sleep), repeat.
+
+    A failure drops the connection; the background loop waits longer after each
+    failure in a row (up to 30 s) before the next step reconnects.
+    """
+
     def __init__(self, hub: Hub, account: ImapAccount) -> None:
         self.hub = hub
         self.account = account
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True,
-                                       name=f"hub-imap-{account.username}@{account.host}")
+        self.loop = BackgroundLoop(f"hub-imap-{account.username}@{account.host}", self._step,
+                                   interval=1.0, max_backoff=30.0)
+        self.client: IMAPClient | None = None
         self.stored = 0
 
     def start(self) -> None:
-        self.thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self.stop_event.set()
-        if self.thread.is_alive():
-            self.thread.join(15)
+        self.loop.stop()
+        self._disconnect()
 
-    def _loop(self) -> None:
-        backoff = 1.0
-        while not self.stop_event.is_set():
-            client: IMAPClient | None = None
-            try:
-                client = self._connect()
-                backoff = 1.0
-                while not self.stop_event.is_set():
-                    if self.poll(client) == 0:
-                        self._wait(client)
-            except Exception as exc:
-                log.warning("IMAP %s@%s: %s; reconnecting in %.0fs", self.account.username,
-                            self.account.host, exc, backoff)
-            finally:
-                if client is not None:
-                    _close(client)
-            self.stop_event.wait(backoff)
-            backoff = min(backoff * 2, 30.0)
+    def _step(self) -> bool:
+        """Poll once and wait for news; True so the loop goes on at once (IDLE paced it)."""
+        try:
+            if self.client is None:
+                self.client = self._connect()
+            if self.poll(self.client) == 0:
+                self._wait(self.client)
+        except Exception as exc:
+            log.warning("IMAP %s@%s: %s; reconnecting", self.account.username,
+                        self.account.host, exc)
+            self._disconnect()
+            raise Backoff from exc
+        return True
+
+    def _disconnect(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            _close(client)
 
     def _connect(self) -> IMAPClient:
         acc = self.account
@@ -153,12 +158,12 @@ class ImapPoller:
     def _wait(self, client: IMAPClient) -> None:
         """IDLE (in short slices, so stop() is prompt) or sleep until the next poll."""
         if not client.has_capability("IDLE"):
-            self.stop_event.wait(self.account.poll_interval)
+            self.loop.wait(self.account.poll_interval)
             return
         client.idle()
         try:
             waited = 0.0
-            while waited < self.account.idle_timeout and not self.stop_event.is_set():
+            while waited < self.account.idle_timeout and not self.loop.stopping:
                 if client.idle_check(timeout=1):
                     break
                 waited += 1.0

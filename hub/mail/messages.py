@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.mail.addresses import AddressBook
+from hub.mail.commands import Outgoing, ref_for
 from hub.mail.compose import AutoSubmitted, compose, render_template
 from hub.mail.handlers import load_template
-from hub.mail.outbound import Outgoing, ref_for
 from hub.mail.threading import add_tag, bounce_address, make_message_id, reply_address
 
 _KIND_LETTER = {"autoreply": "a", "correspondence": "r", "comment": "c", "resolved": "s",

@@ -7,12 +7,12 @@ on a ``mailtemplate-<name>`` stream like every other change in the hub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from hub.actors import Actor
 from hub.domain import Aggregate, PermissionDeniedError, ValidationError
 from hub.mail.compose import DEFAULT_TEMPLATES, MailTemplate, TemplateRenderError, render_template
+from hub.mail.events import MailTemplateChanged, MailTemplateReset
 
 MAX_TEMPLATE = 100_000
 SAMPLE_CONTEXT: dict[str, Any] = {
@@ -21,19 +21,6 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "actor": "alice", "body": "Hello", "tag": "hub", "requestor_name": "Bob",
     "errors": ["example error"],
 }
-
-
-@dataclass(frozen=True)
-class SetMailTemplate:
-    name: str
-    subject: str
-    text: str
-    html: str | None = None
-
-
-@dataclass(frozen=True)
-class ResetMailTemplate:
-    name: str
 
 
 class MailTemplateOverride(Aggregate):
@@ -60,13 +47,13 @@ class MailTemplateOverride(Aggregate):
         except TemplateRenderError as exc:
             raise ValidationError(str(exc)) from exc
         if candidate != self.template:
-            self._record("MailTemplateChanged", name=self.id, subject=subject, text=text,
-                         html=html or None)
+            self._record(MailTemplateChanged(name=self.id, subject=subject, text=text,
+                                             html=html or None))
 
     def reset(self, actor: Actor) -> None:
         _need_admin(actor)
         if self.template is not None:
-            self._record("MailTemplateReset", name=self.id)
+            self._record(MailTemplateReset(name=self.id))
 
     def _on_MailTemplateChanged(self, d: dict[str, Any]) -> None:
         self.template = MailTemplate(subject=d["subject"], text=d["text"], html=d.get("html"))

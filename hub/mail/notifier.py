@@ -14,25 +14,24 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from hub.accounts.tables import users
+from hub.accounts.queries import user_by_name
 from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.eventstore import StoredEvent
+from hub.mail.commands import Outgoing, enqueue
 from hub.mail.loops import is_robot_address
 from hub.mail.messages import address_book, dedupe_key
 from hub.mail.messages import plan as plan_message
-from hub.mail.outbound import Outgoing, autoreply_permitted, enqueue
+from hub.mail.outbound import autoreply_permitted
 from hub.mail.tables import mail_outbox
-from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
-from hub.tickets.model import Ticket
+from hub.tickets import queries as tq
 
 log = logging.getLogger(__name__)
 AUTOREPLY_SOURCES = ("email", "web", "api")
-HANDLED = ("TicketCreated", "TicketCorresponded", "TicketCommented", "TicketStatusChanged")
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,11 @@ def autoreply_limits(hub: Hub) -> tuple[int, dt.timedelta]:
 
 class MailNotifier:
     name = "mail-notifier"
+    event_types: ClassVar[frozenset[str]] = frozenset(
+        {"TicketCreated", "TicketCorresponded", "TicketCommented", "TicketStatusChanged"})
 
     def handles(self, event: StoredEvent) -> bool:
-        return event.stream_id.startswith("ticket-") and event.type in HANDLED
+        return event.stream_id.startswith("ticket-") and event.type in self.event_types
 
     def react(self, hub: Hub, event: StoredEvent) -> None:
         with hub.engine.connect() as conn:
@@ -74,12 +75,12 @@ class MailNotifier:
             wakeup.set()
 
     def _messages(self, hub: Hub, conn: sa.Connection, event: StoredEvent) -> list[Outgoing]:
-        stream = hub.store.read_stream(conn, event.stream_id, to_position=event.position)
-        ticket = Ticket(event.stream_id.split("-", 1)[1])
-        ticket.replay(stream)
-        if not ticket.exists:
+        ticket_id = int(event.stream_id.split("-", 1)[1])
+        ticket = tq.state_at(conn, hub.store, ticket_id, to_position=event.position)
+        if ticket is None:
             return []
-        plan = self._plan(hub, conn, event, ticket)
+        stream = hub.store.read_stream(conn, event.stream_id, to_position=event.position)
+        plan = self._plan(conn, event, ticket)
         if plan is None:
             return []
         bounced = {e.data["recipient"] for e in stream
@@ -89,8 +90,8 @@ class MailNotifier:
         root = stream[0].data.get("message_id") if stream else None
         incoming = event.data.get("message_id")
         refs = [m for m in (root, incoming) if isinstance(m, str) and m]
-        info = {"id": ticket.number, "subject": ticket.subject, "queue": ticket.queue,
-                "status": ticket.status, "owner": ticket.owner, "priority": ticket.priority}
+        info = {key: ticket[key] for key in ("id", "subject", "queue", "status", "owner",
+                                              "priority")}
         context: dict[str, Any] = {"actor": str(event.meta.get("actor", "")), "body": plan.body,
                    "requestor_name": None, "errors": []}
         out: list[Outgoing] = []
@@ -109,30 +110,31 @@ class MailNotifier:
                                     else "auto-generated"))
         return out
 
-    def _plan(self, hub: Hub, conn: sa.Connection, event: StoredEvent,
-              ticket: Ticket) -> Plan | None:
+    def _plan(self, conn: sa.Connection, event: StoredEvent,
+              ticket: dict[str, Any]) -> Plan | None:
         data = event.data
         if data.get("autoreply") is False:  # inbound mail that must not be answered
             return None
         body = str(data.get("body", ""))
+        watchers = {role: list(ticket["watchers"].get(role, []))
+                    for role in ("requestors", "cc", "admincc")}
         if event.type == "TicketCreated":
             if event.meta.get("source") not in AUTOREPLY_SOURCES:
                 return None
-            return Plan("autoreply", tuple(ticket.watchers["requestors"]), body)
+            return Plan("autoreply", tuple(watchers["requestors"]), body)
         if event.type == "TicketCorresponded":
-            return Plan("correspondence",
-                        tuple(ticket.watchers["requestors"] + ticket.watchers["cc"]), body)
+            return Plan("correspondence", tuple(watchers["requestors"] + watchers["cc"]), body)
         if event.type == "TicketCommented":
-            owner = _user_email(conn, ticket.owner) if ticket.owner else None
-            people = list(ticket.watchers["admincc"]) + ([owner] if owner else [])
+            owner = _user_email(conn, ticket["owner"]) if ticket["owner"] else None
+            people = list(watchers["admincc"]) + ([owner] if owner else [])
             return Plan("comment", tuple(people), body)
-        if event.type == "TicketStatusChanged" and data.get("new") == _resolved(hub, ticket):
-            return Plan("resolved", tuple(ticket.watchers["requestors"]))
+        if event.type == "TicketStatusChanged" and \
+                data.get("new") == tq.lifecycle_of(conn, ticket["queue"]).resolved:
+            return Plan("resolved", tuple(watchers["requestors"]))
         return None
 
 
 _EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindparam("key"))
-_USER = sa.select(users.c.email, users.c.disabled).where(users.c.name == sa.bindparam("name"))
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -140,8 +142,8 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def _user_email(conn: sa.Connection, name: str) -> str | None:
-    row = conn.execute(_USER, {"name": name}).first()
-    return None if row is None or row.disabled else str(row.email).lower()
+    user = user_by_name(conn, name)
+    return None if user is None or user.disabled else user.email.lower()
 
 
 def _author_email(conn: sa.Connection, event: StoredEvent) -> str | None:
@@ -151,13 +153,3 @@ def _author_email(conn: sa.Connection, event: StoredEvent) -> str | None:
     actor = event.meta.get("actor")
     return _user_email(conn, str(actor)) if actor else None
 
-
-def _resolved(hub: Hub, ticket: Ticket) -> str:
-    info = address_book(hub).queues.get(ticket.queue)
-    spec: Any = info.spec if info is not None else None
-    try:
-        cycle = Lifecycle.from_dict(spec["lifecycle"]) if spec and spec.get("lifecycle") \
-            else DEFAULT_LIFECYCLE
-    except Exception:
-        cycle = DEFAULT_LIFECYCLE
-    return cycle.resolved

@@ -1,24 +1,23 @@
 """Outgoing mail: an outbox table drained to the smarthost by a sender thread.
 
-The reactor that decides to send only inserts a row (idempotent per event and
-recipient), so a slow or dead smarthost never blocks or undoes the change that
-caused the mail. The sender retries with exponential backoff and parks a message
-as ``failed`` after a permanent (5xx) refusal or too many attempts.
+The reactor that decides to send only inserts a row (``hub.mail.commands.enqueue``,
+idempotent per event and recipient), so a slow or dead smarthost never blocks or
+undoes the change that caused the mail. The sender retries with exponential backoff
+and parks a message as ``failed`` after a permanent (5xx) refusal or too many attempts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import smtplib
 import threading
-from dataclasses import dataclass
 from email import policy
 from typing import Any
 
 import sqlalchemy as sa
 
+from hub.background import BackgroundLoop
 from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.eventstore import utcnow
@@ -29,48 +28,11 @@ MAX_ATTEMPTS = 12
 LEASE = dt.timedelta(minutes=2)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for one recipient, ready to store in the outbox."""
-
-    dedupe_key: str
-    kind: str
-    ticket_id: int | None
-    recipient: str
-    envelope_from: str
-    message_id: str
-    context: dict[str, Any]
-
-
 def split_hostport(value: str, default_port: int = 25) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep:
         return value, default_port
     return host or "127.0.0.1", int(port)
-
-
-def ref_for(dedupe_key: str) -> str:
-    """Short stable id of an outbox row, used in the VERP return path."""
-    return hashlib.sha256(dedupe_key.encode()).hexdigest()[:16]
-
-
-def enqueue(conn: sa.Connection, out: Outgoing) -> bool:
-    """Insert the message unless this key was queued before; True when newly queued."""
-    if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
-        return False
-    now = utcnow()
-    conn.execute(_INSERT, {
-        "dedupe_key": out.dedupe_key, "ref": ref_for(out.dedupe_key), "kind": out.kind,
-        "ticket_id": out.ticket_id, "recipient": out.recipient,
-        "envelope_from": out.envelope_from, "message_id": out.message_id, "raw": None,
-        "context": out.context, "state": "queued", "attempts": 0, "next_attempt_at": now,
-        "created_at": now})
-    return True
-
-
-_EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindparam("key"))
-_INSERT = sa.insert(mail_outbox)
-
 
 
 def autoreply_permitted(conn: sa.Connection, address: str, now: dt.datetime, limit: int,
@@ -95,36 +57,24 @@ def _backoff(attempts: int) -> dt.timedelta:
 
 
 class OutboxSender:
-    """Background thread that drains the outbox to ``settings.smarthost``."""
+    """Background thread that drains the outbox to ``settings.smarthost``.
+
+    Woken (``mail.outbox_wakeup``) by whoever queues mail, polling as a fallback.
+    """
 
     def __init__(self, hub: Hub, interval: float = 1.0) -> None:
         self.hub = hub
-        self.interval = interval
-        self.wakeup: threading.Event = hub.services.setdefault("mail.outbox_wakeup",
-                                                               threading.Event())
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="hub-mail-out", daemon=True)
+        wakeup: threading.Event = hub.services.setdefault("mail.outbox_wakeup",
+                                                          threading.Event())
+        self.loop = BackgroundLoop("hub-mail-out", lambda: self.send_due() > 0,
+                                   interval=interval, wakeup=wakeup)
         self._warned = False
 
     def start(self) -> None:
-        self.thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self.stop_event.set()
-        self.wakeup.set()
-        if self.thread.is_alive():
-            self.thread.join(15)
-
-    def _loop(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                busy = self.send_due() > 0
-            except Exception:
-                log.exception("outbox sender failed; retrying")
-                busy = False
-            if not busy:
-                self.wakeup.wait(self.interval)
-                self.wakeup.clear()
+        self.loop.stop()
 
     def send_due(self, limit: int = 50) -> int:
         """Send what is due now; returns how many rows were handled (sent or rescheduled)."""

@@ -3,7 +3,8 @@
 Inbound mail is untrusted and frequently malformed (wrong charsets, broken MIME, missing
 Message-ID). The gateway must never answer 451 forever for a message it *could* store, so
 parsing never raises: whatever can be read is returned and problems are listed in
-``defects``. MIME structure is left to the stdlib ``email`` package (``policy.default``).
+``defects``. MIME structure is left to the stdlib ``email`` package (``policy.default``);
+single parts are read by :mod:`hub.mail.mime`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ import contextlib
 import functools
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.header import decode_header, make_header
 from email.headerregistry import Address
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from hub.mail.mime import (
+    MSGID,
+    Attachment,
+    bodies,
+    fallback_body,
+    leaves,
+    normalise_message_id,
+    part_text,
+    safe_attachment,
+)
 from hub.mail.sanitize import decode_bytes, fold_quoted, looks_like_bounce
 from hub.sanitize import clean_html, html_to_text
 
@@ -40,7 +49,6 @@ __all__ = [
 #: Header stamped on everything OpsHub sends; seeing it inbound means a mail loop.
 LOOP_HEADER = "X-OpsHub-Loop"
 
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _CACHEABLE = 1000  # header values longer than this are parsed every time
 
 
@@ -65,18 +73,6 @@ class _CachingPolicy(EmailPolicy):
 
 _POLICY = _CachingPolicy()
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # never meaningful in a header value
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """One non-body MIME leaf. ``content_id`` is the bare id (no ``<>``) for ``cid:`` refs."""
-
-    filename: str | None
-    content_type: str
-    content: bytes
-    size: int
-    content_id: str | None
-    disposition: str  # "inline" | "attachment"
 
 
 @dataclass(frozen=True)
@@ -116,22 +112,9 @@ class ParsedMail:
         return self.reply_to[0] if self.reply_to else self.from_addr
 
 
-def normalise_message_id(value: str | None) -> str | None:
-    """Return the first ``<id>`` in ``value``; bare ids (no brackets) are wrapped."""
-    if not value:
-        return None
-    found = _MSGID.search(value)
-    if found:
-        return f"<{found.group(1)}>"
-    bare = value.strip().strip("<>").strip()
-    if bare and not re.search(r"\s", bare):
-        return f"<{bare}>"
-    return None
-
-
 def _message_ids(value: str | None) -> tuple[str, ...]:
     seen: list[str] = []
-    for found in _MSGID.finditer(value or ""):
+    for found in MSGID.finditer(value or ""):
         mid = f"<{found.group(1)}>"
         if mid not in seen:
             seen.append(mid)
@@ -186,97 +169,6 @@ class _Reader:
         return [(n, a.strip().lower()) for n, a in pairs if "@" in a or a.strip() == ""]
 
 
-def _leaves(part: Message) -> Iterator[Message]:
-    if part.get_content_maintype() == "multipart" and part.is_multipart():
-        for sub in part.get_payload():
-            if isinstance(sub, Message):
-                yield from _leaves(sub)
-    else:
-        yield part
-
-
-def _part_bytes(part: Message) -> bytes:
-    payload = part.get_payload(decode=True)
-    if isinstance(payload, bytes):
-        return payload
-    inner = part.get_payload()
-    if isinstance(inner, list):  # message/rfc822, message/delivery-status
-        return b"".join(m.as_bytes(policy=policy.default) for m in inner if isinstance(m, Message))
-    if isinstance(inner, str):
-        return inner.encode("utf-8", "surrogateescape")
-    return b""
-
-
-def _part_text(part: Message, defects: list[str]) -> str:
-    text, problem = decode_bytes(_part_bytes(part), part.get_content_charset())
-    if problem:
-        defects.append(problem)
-    return text
-
-
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename() or part.get_param("name")
-    except Exception:
-        return None
-    if isinstance(name, tuple):  # undecoded RFC 2231 triple
-        name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])[0]
-    if not isinstance(name, str) or not name.strip():
-        return None
-    if "=?" in name:  # non-standard but common: encoded-words inside a quoted parameter
-        with contextlib.suppress(Exception):  # keep the literal name if it is garbage
-            name = str(make_header(decode_header(name)))
-    return name.replace("/", "_").replace("\\", "_").strip()
-
-
-def _attachment(part: Message) -> Attachment:
-    disposition = (part.get_content_disposition() or "").lower()
-    content = _part_bytes(part)
-    cid = normalise_message_id(str(part.get("Content-ID", "") or ""))
-    return Attachment(
-        filename=_filename(part),
-        content_type=part.get_content_type(),
-        content=content,
-        size=len(content),
-        content_id=cid[1:-1] if cid else None,
-        disposition="attachment" if disposition == "attachment" else "inline",
-    )
-
-
-def _safe_attachment(part: Message, defects: list[str]) -> Attachment | None:
-    try:
-        return _attachment(part)
-    except Exception as exc:  # one unreadable part must not lose the rest of the mail
-        defects.append(f"MIME: unreadable {part.get_content_type()} part ({exc!r})")
-        return None
-
-
-def _bodies(msg: Message) -> tuple[Message | None, Message | None]:
-    if not isinstance(msg, EmailMessage):
-        return None, None
-    try:
-        plain = msg.get_body(preferencelist=("plain",))
-        rich = msg.get_body(preferencelist=("html",))
-    except Exception:
-        return None, None
-    return plain, rich
-
-
-def _fallback_body(msg: Message) -> Message | None:
-    """First non-attachment text-ish leaf, for mail whose structure ``get_body`` rejects.
-
-    A multipart without a boundary keeps its body as a string; showing it as text beats
-    filing the sender's words as an opaque attachment.
-    """
-    for leaf in _leaves(msg):
-        if leaf.get_content_disposition() != "attachment" and leaf.get_content_maintype() in {
-            "text",
-            "multipart",
-        }:
-            return leaf
-    return None
-
-
 def _date(reader: _Reader) -> datetime | None:
     raw = reader.raw_text("Date")
     if not raw:
@@ -312,21 +204,21 @@ def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
         message_id = f"<{digest[:40]}@synthesized.opshub.invalid>"
         defects.append("Message-ID: missing, synthesized from content")
 
-    plain, rich = _bodies(msg)
+    plain, rich = bodies(msg)
     if plain is None and rich is None:
-        plain = _fallback_body(msg)
-    html_src = _part_text(rich, defects) if rich is not None else None
+        plain = fallback_body(msg)
+    html_src = part_text(rich, defects) if rich is not None else None
     if plain is not None:
-        text = _part_text(plain, defects)
+        text = part_text(plain, defects)
     elif html_src is not None:
         text = html_to_text(html_src)
     else:
         text = ""
     attachments = tuple(
         att
-        for leaf in _leaves(msg)
+        for leaf in leaves(msg)
         if leaf is not plain and leaf is not rich
-        if (att := _safe_attachment(leaf, defects)) is not None
+        if (att := safe_attachment(leaf, defects)) is not None
     )
     for part in msg.walk():
         defects.extend(f"MIME: {d.__class__.__name__}" for d in part.defects)

@@ -5,20 +5,22 @@ their ticket; Nagios notification mail becomes an alert; a reply is threaded to
 its ticket (signed reply address, our Message-ID, subject tag); anything else
 opens a ticket. Every bus command carries an idempotency key derived from the
 Message-ID and the content, so processing a message twice changes nothing.
+
+Mail is an entrypoint: it only translates. Who the sender is (and with which access
+profile) is accounts' answer (``actor_for_email``), what a ticket is and whether a
+reply reopens it or opens a new one are the tickets' (``hub.tickets.queries``), and
+every change is another feature's bus command.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
-from hub.accounts.tables import users
+from hub.accounts.queries import actor_for_email
 from hub.actors import Actor, system_actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
@@ -27,23 +29,20 @@ from hub.mail import messages
 from hub.mail.addresses import Target
 from hub.mail.apply import apply_commands
 from hub.mail.bounces import record_bounce
-from hub.mail.commands import parse_commands
+from hub.mail.commands import enqueue
 from hub.mail.inbox import InboxItem, blobs
+from hub.mail.instructions import parse_commands
 from hub.mail.loops import may_autoreply
-from hub.mail.outbound import enqueue
 from hub.mail.parsing import ParsedMail, parse_message
 from hub.mail.threading import find_ticket_tag, ticket_from_message_id
+from hub.ops import commands as ops_commands
+from hub.ops.queries import parse_nagios_email
 from hub.tickets import commands as tc
-from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
-from hub.tickets.tables import tickets
+from hub.tickets import queries as tq
 
 log = logging.getLogger(__name__)
 GATEWAY = system_actor("email", "mail-gateway")
 _ADDR = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-_TICKET = sa.select(tickets.c.id, tickets.c.queue, tickets.c.status, tickets.c.subject,
-                    tickets.c.merged_into).where(tickets.c.id == sa.bindparam("tid"))
-_USER = sa.select(users.c.name, users.c.role, users.c.disabled).where(
-    users.c.email == sa.bindparam("email")).limit(1)
 Outcome = tuple[str, dict[str, Any] | None, str | None, str | None]
 
 
@@ -51,7 +50,13 @@ Outcome = tuple[str, dict[str, Any] | None, str | None, str | None]
 class Sender:
     address: str | None
     actor: Actor
-    known: bool  # a user account exists for this address
+    known: bool  # an enabled user account has this address
+
+    @property
+    def may_instruct(self) -> bool:
+        """Staff (and admins) may put ``Status:``-style instructions in their replies;
+        each one is then checked by the handler of the command it becomes."""
+        return self.known and self.actor.is_staff
 
 
 def content_key(parsed: ParsedMail) -> str:
@@ -126,15 +131,13 @@ class Pipeline:
             return plain[0], tagged
         return plain[0], None
 
-    def _ticket_row(self, ticket_id: int) -> Any:
-        """The ticket's read-model row, following merges to the survivor."""
+    def _ticket_row(self, ticket_id: int) -> tq.TicketBrief | None:
+        """The ticket (following merges to the survivor), or ``None`` if there is none."""
         with self.hub.engine.connect() as conn:
-            for _ in range(20):
-                row = conn.execute(_TICKET, {"tid": ticket_id}).first()
-                if row is None or row.merged_into is None:
-                    return row
-                ticket_id = int(row.merged_into)
-        return None
+            try:
+                return tq.ticket_brief(conn, tq.resolve_id(conn, ticket_id))
+            except NotFoundError:
+                return None
 
     # -- who ------------------------------------------------------------------------
     def _sender(self, parsed: ParsedMail, item: InboxItem) -> Sender:
@@ -143,12 +146,11 @@ class Pipeline:
             return Sender(None, Actor(name="unknown-sender", role="customer", source="email"),
                           False)
         with self.hub.engine.connect() as conn:
-            row = conn.execute(_USER, {"email": address}).first()
-        if row is None or row.disabled:
+            actor = actor_for_email(conn, address, "email")
+        if actor is None:
             return Sender(address, Actor(name=address, email=address, role="customer",
                                          source="email"), False)
-        return Sender(address, Actor(name=row.name, email=address, role=row.role,
-                                     source="email"), True)
+        return Sender(address, actor, True)
 
     def _extra(self, parsed: ParsedMail, sender: Sender, allowed: bool,
                reason: str) -> dict[str, Any]:
@@ -173,10 +175,10 @@ class Pipeline:
         result = self.hub.bus.handle(command, sender.actor, idempotency_key=f"mail:{key}:new")
         return {"action": "created", "ticket_id": int(result["id"])}
 
-    def _reply(self, parsed: ParsedMail, target: Target, row: Any, sender: Sender,
+    def _reply(self, parsed: ParsedMail, target: Target, row: tq.TicketBrief, sender: Sender,
                extra: dict[str, Any], key: str, allowed: bool) -> dict[str, Any]:
         ticket_id = int(row.id)
-        if target.action == "correspond" and self._reopens_as_new(row):
+        if target.action == "correspond" and self._reopens_as_new(ticket_id):
             created = self._create(parsed, str(row.queue), sender, extra, key)
             link = tc.LinkTickets(ticket_id=created["ticket_id"], kind="refers_to",
                                   target=ticket_id)
@@ -186,8 +188,8 @@ class Pipeline:
         body = parsed.text
         signed_row = (self._ticket_row(target.ticket_id)
                       if target.signed and target.ticket_id is not None else None)
-        applicable = (signed_row is not None and int(signed_row.id) == ticket_id
-                      and sender.known and sender.actor.role in ("admin", "staff"))
+        applicable = (signed_row is not None and signed_row.id == ticket_id
+                      and sender.may_instruct)
         if commands and applicable:
             body = rest
         elif commands or errors:
@@ -210,20 +212,12 @@ class Pipeline:
                 self._refuse(row, sender.address, errors, key)
         return result
 
-    def _reopens_as_new(self, row: Any) -> bool:
-        info = self.book.queues.get(str(row.queue))
-        spec = info.spec if info is not None else {}
-        if spec.get("reopen_policy") != "new_ticket":
-            return False
-        try:
-            cycle = Lifecycle.from_dict(spec["lifecycle"]) if spec.get("lifecycle") \
-                else DEFAULT_LIFECYCLE
-        except DomainError:
-            cycle = DEFAULT_LIFECYCLE
-        return not cycle.is_active(str(row.status))
+    def _reopens_as_new(self, ticket_id: int) -> bool:
+        with self.hub.engine.connect() as conn:
+            return tq.reply_opens_new_ticket(conn, ticket_id)
 
-    def _refuse(self, row: Any, address: str, errors: list[str], key: str) -> None:
-        ticket = {"id": int(row.id), "subject": row.subject, "queue": row.queue,
+    def _refuse(self, row: tq.TicketBrief, address: str, errors: list[str], key: str) -> None:
+        ticket = {"id": row.id, "subject": row.subject, "queue": row.queue,
                   "status": row.status}
         with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             out = messages.plan(self.hub, kind="command_refused",
@@ -234,19 +228,12 @@ class Pipeline:
             enqueue(conn, out)
 
     def _nagios(self, parsed: ParsedMail, key: str) -> dict[str, Any] | None:
-        from hub.ops.alerts.nagios import parse_nagios_email
-
+        """Nagios's stock notification mail (ops reads it) becomes an alert."""
         signal = parse_nagios_email(parsed.subject, parsed.text)
         if signal is None:
             return None
-        try:
-            ops_commands: Any = importlib.import_module("hub.ops.commands")
-        except ImportError:
-            return None
-        receive = getattr(ops_commands, "ReceiveAlert", None)
-        if receive is None:
-            return None
-        result = self.hub.bus.handle(receive(signal=signal), system_actor("email", "nagios-mail"),
+        result = self.hub.bus.handle(ops_commands.ReceiveAlert(signal=signal),
+                                     system_actor("email", "nagios-mail"),
                                      idempotency_key=f"mail:{key}:alert")
         return {"action": "alert", "result": _jsonable(result)}
 

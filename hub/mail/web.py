@@ -8,9 +8,9 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 
 from hub.domain import DomainError
 from hub.httpapi import BadRequestError, api_auth, hub_of, json_body
+from hub.mail.commands import ResetMailTemplate, SetMailTemplate
 from hub.mail.handlers import list_templates
-from hub.mail.model import ResetMailTemplate, SetMailTemplate
-from hub.web.auth import login_required
+from hub.webkit.auth import login_required
 
 api = Blueprint("mail_api", __name__, url_prefix="/api/v1/mail")
 pages = Blueprint("mail_pages", __name__, template_folder="templates")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("accounts", "tickets")
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -12,7 +15,7 @@ if TYPE_CHECKING:
 
 def register(hub: Hub) -> None:
     """Validate the ops settings (fail at start-up, not at 3 a.m.) and wire everything."""
-    from hub.ops import handlers, jobs  # noqa: F401  (jobs registers the scheduler job)
+    from hub.ops import events, handlers, jobs  # noqa: F401  (events: the registry; jobs: the job)
     from hub.ops.config import load_ops_config
     from hub.ops.metrics import MetricStore
     from hub.ops.projections import AlertsProjection, BackupHostsProjection
@@ -40,6 +43,6 @@ def blueprints() -> list[Any]:
 def init_app(app: Flask) -> None:
     """The alert API uses bearer tokens, not forms: exempt it from CSRF."""
     from hub.ops.api import bp
-    from hub.web.security import csrf
+    from hub.webkit.security import csrf
 
     csrf.exempt(bp)

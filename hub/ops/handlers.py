@@ -1,9 +1,10 @@
 """Alert command handlers: correlate a signal with its alert, then change tickets.
 
 The alert aggregate decides what a signal means (new problem, re-notification,
-recovery, flapping, a note); the ticket changes are made here with the ticket
-handler functions in the same unit of work, so the alert event and the ticket
-change commit together.
+recovery, flapping, a note); the ticket changes are made here with the tickets
+feature's in-transaction functions in the same unit of work, so the alert event
+and the ticket change commit together. A routed runbook is only stated as an
+``AlertRunbookRouted`` event: the runbooks feature sits above ops and reacts to it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from hub.actors import Actor, system_actor
-from hub.domain import DomainError
 from hub.eventstore import ConcurrencyError, utcnow
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.ops import ticketing as t
@@ -35,19 +35,6 @@ def signal_time(signal: AlertSignal) -> dt.datetime:
     if signal.occurred_at is None:
         return utcnow()
     return signal.occurred_at.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _suggest_runbook(uow: UnitOfWork, actor: Actor, ticket_id: int, runbook: str,
-                     params: dict[str, Any], title: str) -> None:
-    """Attach the routed runbook to a new alert ticket; a bad name becomes a note."""
-    from hub.runbooks.commands import SuggestRunbook
-    from hub.runbooks.suggestions import suggest
-
-    try:
-        suggest(SuggestRunbook(ticket_id=ticket_id, runbook=runbook, params=params,
-                               reason=f"alert routing: {title}"), uow, actor)
-    except DomainError as exc:
-        t.note(uow, actor, ticket_id, f"Suggested runbook not attached: {exc.message}")
 
 
 class AlertHandlers:
@@ -76,9 +63,6 @@ class AlertHandlers:
             parent = t.find_parent_ticket(uow.conn, signal, self.config.parents)
             ticket_id = t.open_ticket(uow, actor, signal, chosen, self.config.default_queue,
                                       parent)
-            if chosen.runbook:
-                _suggest_runbook(uow, actor, ticket_id, chosen.runbook,
-                                 dict(chosen.runbook_params), signal.title)
         flags: dict[str, bool] = {}
         if ticket_id is not None:
             if signal.kind == "state_change":
@@ -87,6 +71,10 @@ class AlertHandlers:
                 self._apply(uow, actor, decision, ticket_id,
                             t.escalation_priority(chosen, signal.severity))
         alert.record(signal, at, decision, ticket_id, parent_ticket_id=parent, flags=flags)
+        if decision.open_ticket and chosen.runbook and ticket_id is not None:
+            # runbooks (above ops) reacts to this fact and suggests the runbook
+            alert.record_runbook_routed(signal, ticket_id, chosen.runbook,
+                                        dict(chosen.runbook_params))
         return {"ticket_id": ticket_id, "action": decision.action,
                 "request_id": cmd.request_id}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.domain import Aggregate
+from hub.ops import events as ev
 from hub.ops.alerts.flapping import FlapPolicy, is_flapping
 from hub.ops.alerts.signal import SEVERITIES, AlertSignal
 
@@ -226,17 +227,17 @@ class Alert(Aggregate):
     def record(self, signal: AlertSignal, at: dt.datetime, decision: Decision,
                ticket_id: int | None, *, parent_ticket_id: int | None = None,
                flags: dict[str, bool] | None = None) -> None:
-        self._record(
-            "AlertReceived", signal=signal.to_dict(), at=at.isoformat(),
+        self._record(ev.AlertReceived(
+            signal=signal.to_dict(), at=at.isoformat(),
             action=decision.action, ticket_id=ticket_id, episode_key=decision.episode_key,
             new_episode=decision.new_episode, episode_state=decision.episode_state,
             change=decision.change, parent_ticket_id=parent_ticket_id, flags=flags or {},
             flapping=(self.flapping and decision.flapping != "stop")
             or decision.flapping == "start",
-        )
+        ))
         if decision.flapping == "start":
-            self._record("AlertFlappingStarted", object_key=self.id, at=at.isoformat(),
-                         ticket_id=ticket_id, changes=len(self.changes))
+            self._record(ev.AlertFlappingStarted(object_key=self.id, at=at.isoformat(),
+                                                 ticket_id=ticket_id, changes=len(self.changes)))
         elif decision.flapping == "stop":
             self.record_flap_stop(at)
 
@@ -246,18 +247,25 @@ class Alert(Aggregate):
         return self.flapping and not is_flapping(times, at, policy, was_flapping=True)
 
     def record_flap_stop(self, at: dt.datetime) -> None:
-        self._record("AlertFlappingStopped", object_key=self.id, at=at.isoformat(),
-                     ticket_id=self.flap_ticket, changes=self.flap_changes)
+        self._record(ev.AlertFlappingStopped(object_key=self.id, at=at.isoformat(),
+                                             ticket_id=self.flap_ticket,
+                                             changes=self.flap_changes))
 
     def record_ack_sent(self, problem_key: str, author: str, ticket_id: int) -> bool:
         """Once per episode: False (nothing recorded) when Nagios knows already."""
         ep = self.episodes.get(problem_key)
         if ep is None or ep.ack_sent or ep.acknowledged or ep.state == "resolved":
             return False
-        self._record("AlertAckSent", object_key=self.id, problem_key=problem_key,
-                     episode=ep.number,
-                     author=author, ticket_id=ticket_id)
+        self._record(ev.AlertAckSent(object_key=self.id, problem_key=problem_key,
+                                     episode=ep.number, author=author, ticket_id=ticket_id))
         return True
+
+    def record_runbook_routed(self, signal: AlertSignal, ticket_id: int, runbook: str,
+                              params: dict[str, Any]) -> None:
+        """State that the new ticket's route names a runbook; runbooks suggests it."""
+        self._record(ev.AlertRunbookRouted(
+            object_key=self.id, problem_key=signal.problem_key, ticket_id=ticket_id,
+            runbook=runbook, params=dict(params), title=signal.title))
 
     # -- appliers ----------------------------------------------------------------
     def _on_AlertReceived(self, d: dict[str, Any]) -> None:

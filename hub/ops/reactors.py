@@ -10,11 +10,11 @@ import datetime as dt
 import logging
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from hub.accounts.tables import users
+from hub.accounts.queries import user_by_name
 from hub.actors import system_actor
 from hub.eventstore import StoredEvent
 from hub.ops.commands import RecordAlertAck
@@ -62,12 +62,13 @@ class AckBackReactor:
     """Staff taking or commenting on a Nagios alert ticket acknowledges the problem."""
 
     name = "ops-nagios-ack"
+    event_types: ClassVar[frozenset[str]] = STAFF_EVENTS
 
     def __init__(self, command_file: str | None) -> None:
         self.command_file = command_file
 
     def handles(self, event: StoredEvent) -> bool:
-        return (self.command_file is not None and event.type in STAFF_EVENTS
+        return (self.command_file is not None and event.type in self.event_types
                 and event.stream_id.startswith("ticket-")
                 and event.meta.get("source") not in MACHINE_SOURCES)
 
@@ -83,8 +84,8 @@ class AckBackReactor:
             text = f"comment: {first[0]}" if first else "commented"
         ticket_id = int(event.stream_id.split("-", 1)[1])
         with hub.engine.connect() as conn:
-            role = conn.execute(sa.select(users.c.role).where(users.c.name == author)).scalar()
-            if role not in ("admin", "staff"):
+            user = user_by_name(conn, author)
+            if user is None or user.role not in ("admin", "staff"):
                 return
             rows = conn.execute(_OPEN_NAGIOS, {"tid": ticket_id}).all()
         for row in rows:
@@ -124,12 +125,13 @@ class MetricsReactor:
     """Store each alert's values in the RRD of its host/service."""
 
     name = "ops-alert-metrics"
+    event_types: ClassVar[frozenset[str]] = frozenset({"AlertReceived"})
 
     def __init__(self, store: MetricStore) -> None:
         self.store = store
 
     def handles(self, event: StoredEvent) -> bool:
-        return event.type == "AlertReceived"
+        return event.type in self.event_types
 
     def react(self, hub: Hub, event: StoredEvent) -> None:
         signal = event.data["signal"]
@@ -148,6 +150,8 @@ class HubRatesReactor:
     """Alerts, tickets and mails per minute, by the events' own times."""
 
     name = "ops-hub-rates"
+    event_types: ClassVar[frozenset[str]] = frozenset(
+        {"AlertReceived", "TicketCreated", "TicketCorresponded"})
 
     def __init__(self, store: MetricStore) -> None:
         self.store = store
@@ -155,6 +159,8 @@ class HubRatesReactor:
         self.counts = dict.fromkeys(RATE_SOURCES, 0)
 
     def handles(self, event: StoredEvent) -> bool:
+        if event.type not in self.event_types:
+            return False
         return event.type in ("AlertReceived", "TicketCreated") or (
             event.type == "TicketCorresponded" and event.meta.get("source") == "email")
 

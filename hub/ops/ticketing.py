@@ -1,44 +1,32 @@
 """Ticket side of alert handling: open, note, resolve and link, in the alert's unit of work.
 
-Everything here calls the ticket handler functions with the alert's system actor, so
-the alert event and the ticket change commit together or not at all.
+Everything here calls the tickets feature's in-transaction functions
+(:mod:`hub.tickets.commands`) with the alert's system actor, so the alert event and
+the ticket change commit together or not at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
-from hub.accounts.model import User
+from hub.accounts.queries import user_by_name
 from hub.actors import Actor
-from hub.domain import NotFoundError
 from hub.messagebus import UnitOfWork
 from hub.ops.alerts.routing import Route, default_priority
 from hub.ops.alerts.signal import AlertSignal
 from hub.ops.tables import alerts
 from hub.tickets import commands as tc
-from hub.tickets.handlers import (
-    comment,
-    create_ticket,
-    link_tickets,
-    load_queue,
-    load_ticket,
-    update_ticket,
-)
-from hub.tickets.queues import Queue
-from hub.tickets.tables import tickets
+from hub.tickets.queries import statuses_of
 
 INACTIVE = ("resolved", "rejected", "deleted")
 EXTRA = {"alert": True}
 
 
 def is_active(uow: UnitOfWork, ticket_id: int) -> bool:
-    try:
-        ticket = load_ticket(uow, ticket_id)
-        return load_queue(uow, ticket.queue).lifecycle.is_active(ticket.status)
-    except NotFoundError:
-        return False
+    return tc.is_active(uow, ticket_id)
 
 
 def subject_for(signal: AlertSignal) -> str:
@@ -63,44 +51,43 @@ def open_ticket(uow: UnitOfWork, actor: Actor, signal: AlertSignal, route: Route
     """Create the alert's ticket; a missing queue or owner falls back with a comment."""
     notes: list[str] = []
     queue = route.queue
-    found = uow.get(Queue, queue.lower(), must_exist=False)
-    if not found.exists or found.disabled:
+    if not tc.queue_usable(uow, queue):
         notes.append(f"The routing rule names queue {queue!r}, which does not exist; "
                      f"filed in {default_queue}.")
         queue = default_queue
     owner = route.owner
     if owner is not None:
-        user = uow.get(User, owner, must_exist=False)
-        if not user.exists or user.disabled or user.role not in ("admin", "staff"):
+        user = user_by_name(uow.conn, owner)
+        if user is None or user.disabled or user.role not in ("admin", "staff"):
             notes.append(f"The routing rule names owner {owner!r}, who cannot own tickets; "
                          "left unowned.")
             owner = None
-    result = create_ticket(tc.CreateTicket(
+    result = tc.create_ticket(tc.CreateTicket(
         queue=queue, subject=subject_for(signal)[:500], body=body_for(signal),
         priority=route.priority, owner=owner, extra=EXTRA), uow, actor)
     number = int(result["id"])
     for note in notes:
-        comment(tc.Comment(number, note, EXTRA), uow, actor)
+        tc.comment(tc.Comment(number, note, EXTRA), uow, actor)
     if parent is not None and is_active(uow, parent):
-        link_tickets(tc.LinkTickets(number, "parents", parent), uow, actor)
-        comment(tc.Comment(parent, f"Child alert while this incident is open: "
+        tc.link_tickets(tc.LinkTickets(number, "parents", parent), uow, actor)
+        tc.comment(tc.Comment(parent, f"Child alert while this incident is open: "
                            f"{signal.title} (ticket #{number})", EXTRA), uow, actor)
     return number
 
 
 def note(uow: UnitOfWork, actor: Actor, ticket_id: int, text: str) -> None:
-    comment(tc.Comment(ticket_id, text[:100_000], EXTRA), uow, actor)
+    tc.comment(tc.Comment(ticket_id, text[:100_000], EXTRA), uow, actor)
 
 
 def resolve(uow: UnitOfWork, actor: Actor, ticket_id: int) -> None:
-    ticket = load_ticket(uow, ticket_id)
-    status = load_queue(uow, ticket.queue).lifecycle.resolved
-    update_ticket(tc.UpdateTicket(ticket_id, status=status, force=True), uow, actor)
+    ticket = tc.load_ticket(uow, ticket_id)
+    status = tc.load_queue(uow, ticket.queue).lifecycle.resolved
+    tc.update_ticket(tc.UpdateTicket(ticket_id, status=status, force=True), uow, actor)
 
 
 def raise_priority(uow: UnitOfWork, actor: Actor, ticket_id: int, priority: int) -> None:
-    if load_ticket(uow, ticket_id).priority < priority:
-        update_ticket(tc.UpdateTicket(ticket_id, priority=priority), uow, actor)
+    if tc.load_ticket(uow, ticket_id).priority < priority:
+        tc.update_ticket(tc.UpdateTicket(ticket_id, priority=priority), uow, actor)
 
 
 def escalation_priority(route: Route, severity: str) -> int:
@@ -114,11 +101,19 @@ def parents_of(signal: AlertSignal, topology: dict[str, tuple[str, ...]]) -> lis
     return [n for n in dict.fromkeys(names) if n and n != signal.host]
 
 
-_LIVE = (
-    sa.select(alerts.c.ticket_id)
-    .join(tickets, tickets.c.id == alerts.c.ticket_id)
-    .where(alerts.c.state == "open", tickets.c.status.notin_(INACTIVE))
-)
+_LIVE = sa.select(alerts.c.ticket_id).where(alerts.c.state == "open",
+                                             alerts.c.ticket_id.is_not(None))
+
+
+def _first_live(conn: sa.Connection, query: sa.Select[Any]) -> int | None:
+    """The first candidate whose ticket exists and is not closed (tickets' own read)."""
+    candidates: list[int] = [int(t) for t in conn.execute(query).scalars() if t is not None]
+    statuses = statuses_of(conn, candidates)
+    for ticket_id in candidates:
+        status = statuses.get(ticket_id)
+        if status is not None and status not in INACTIVE:
+            return ticket_id
+    return None
 
 
 def find_parent_ticket(conn: sa.Connection, signal: AlertSignal,
@@ -134,17 +129,15 @@ def find_parent_ticket(conn: sa.Connection, signal: AlertSignal,
         query = _LIVE.where(
             alerts.c.host.in_(hosts), alerts.c.severity.in_(("critical", "unknown")),
             sa.or_(alerts.c.object_type == "host", alerts.c.source != "nagios"),
-        ).order_by(alerts.c.service.is_(None).desc(), alerts.c.first_at).limit(1)
-        found = conn.execute(query).scalar()
+        ).order_by(alerts.c.service.is_(None).desc(), alerts.c.first_at)
+        found = _first_live(conn, query)
         if found is not None:
-            return int(found)
+            return found
     group = signal.details.get("group_key") if signal.source == "alertmanager" else None
     if group:
         query = _LIVE.where(
             alerts.c.group_key == group, alerts.c.problem_key != signal.problem_key,
             alerts.c.parent_ticket_id.is_(None),
-        ).order_by(alerts.c.first_at).limit(1)
-        found = conn.execute(query).scalar()
-        if found is not None:
-            return int(found)
+        ).order_by(alerts.c.first_at)
+        return _first_live(conn, query)
     return None

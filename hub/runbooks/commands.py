@@ -124,3 +124,17 @@ class SuggestRunbook:
     runbook: str
     params: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class SuggestRoutedRunbook:
+    """Alert routing named a runbook for a new alert ticket (ops' ``AlertRunbookRouted``).
+
+    Like :class:`SuggestRunbook`, but a runbook name that cannot be suggested becomes
+    a note on the ticket instead of an error: nobody is there to read the error.
+    """
+
+    ticket_id: int
+    runbook: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""

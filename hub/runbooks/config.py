@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, cast
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     HaproxySettings,
     IpvsMember,
     IpvsSettings,
@@ -35,9 +35,9 @@ from hub.ops.drivers.base import (
     lookup_pool,
     require_str,
 )
-from hub.ops.drivers.registry import build_operations
-from hub.ops.drivers.restore import check_name, relative_backup_path
-from hub.ops.drivers.vip import VipConfig, VipHost, resolve_vip
+from hub.drivers.registry import build_operations
+from hub.drivers.restore import check_name, relative_backup_path
+from hub.drivers.vip import VipConfig, VipHost, resolve_vip
 
 
 class ConfigError(ValueError):

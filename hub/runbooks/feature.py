@@ -6,11 +6,15 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from hub.runbooks import commands as c
+from hub.runbooks import events, step_cards  # noqa: F401  (events: registers the types)
 from hub.runbooks.handlers import RunbookHandlers
 from hub.runbooks.projections import RunsProjection
-from hub.runbooks.reactors import RunPlanner
-from hub.runbooks.suggestions import SuggestionsProjection, suggest
+from hub.runbooks.reactors import AlertRunbookSuggester, RunPlanner
+from hub.runbooks.suggestions import SuggestionsProjection, suggest, suggest_routed
 from hub.runbooks.ticket_steps import apply_ticket_step
+
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("ops", "tickets", "wiki")
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -19,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def register(hub: Hub) -> None:
-    """Register this feature's command handlers, projections and jobs on the hub."""
+    """Register this feature's command handlers, projections, reactions and jobs on the hub,
+    and its step cards for ``op`` blocks with the wiki (which sits below runbooks)."""
     h = RunbookHandlers(hub)
     bus = hub.bus
     bus.register(c.StartRun, h.start_run)
@@ -36,9 +41,14 @@ def register(hub: Hub) -> None:
     bus.register(c.AbortRun, h.abort_run)
     bus.register(c.ApplyTicketStep, partial(apply_ticket_step, h))
     bus.register(c.SuggestRunbook, suggest)
+    bus.register(c.SuggestRoutedRunbook, suggest_routed)
     hub.runner.register(RunsProjection(hub.store))
     hub.runner.register(SuggestionsProjection())
     hub.reactors.append(RunPlanner())
+    suggester = AlertRunbookSuggester()
+    hub.reactors.append(suggester)
+    suggester.subscribe(hub)
+    step_cards.register()
     _register_schedules()
 
 
@@ -68,7 +78,7 @@ def blueprints() -> list[Any]:
 def init_app(app: Flask) -> None:
     """The JSON API authenticates with bearer tokens: no CSRF token there."""
     from hub.runbooks.api import bp as api_bp
-    from hub.web.security import csrf
+    from hub.webkit.security import csrf
 
     csrf.exempt(api_bp)
 

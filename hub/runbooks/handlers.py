@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from hub.actors import Actor
 from hub.db import next_sequence
 from hub.domain import NotFoundError, PermissionDeniedError, ValidationError
+from hub.drivers.base import TargetNotAllowedError
 from hub.eventstore import utcnow
 from hub.messagebus import UnitOfWork
-from hub.ops.drivers.base import TargetNotAllowedError
 from hub.runbooks import commands as c
 from hub.runbooks import leases
 from hub.runbooks.config import canonical, check_targets, resources
@@ -27,7 +27,6 @@ from hub.runbooks.source import source_of, split_name
 from hub.runbooks.steps import ParamError, parse_runbook, validate_params
 from hub.runbooks.templating import render_params
 from hub.tickets import commands as tc
-from hub.tickets import handlers as th
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -38,9 +37,7 @@ LEASE_GRACE = 60
 
 def as_runbook(uow: UnitOfWork) -> None:
     """Mark this command's events as caused by a runbook; remember the entrypoint."""
-    if uow.meta.source != "runbook":
-        uow.meta.extra.setdefault("via", uow.meta.source)
-        uow.meta.source = "runbook"
+    uow.record_as("runbook")
 
 
 def note(uow: UnitOfWork, run: Run, actor: Actor, text: str) -> None:
@@ -48,12 +45,12 @@ def note(uow: UnitOfWork, run: Run, actor: Actor, text: str) -> None:
     if run.ticket_id is None:
         return
     head = f"Runbook {run.runbook} r{run.revision}, run #{run.id}: "
-    th.comment(tc.Comment(ticket_id=run.ticket_id, body=head + text,
+    tc.comment(tc.Comment(ticket_id=run.ticket_id, body=head + text,
                           extra={"runbook_run": run.number}), uow, actor)
 
 
 def _ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> dict[str, Any]:
-    ticket = th.load_visible_ticket(uow, ticket_id, actor)
+    ticket = tc.load_visible_ticket(uow, ticket_id, actor)
     return {"id": ticket.number, "subject": ticket.subject, "status": ticket.status,
             "queue": ticket.queue, "priority": ticket.priority, "owner": ticket.owner,
             "requestors": list(ticket.requestors), "fields": dict(ticket.fields)}

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.actors import Actor
 from hub.domain import Aggregate, NotFoundError, PermissionDeniedError, StateConflictError
+from hub.runbooks import events as ev
 
 STEP_STATES = ("planned", "approved", "applied", "verified", "failed", "skipped")
 DONE = ("verified", "skipped")
@@ -58,8 +59,8 @@ class Run(Aggregate):
               params: dict[str, Any], steps: list[dict[str, Any]]) -> None:
         if self.exists:
             raise StateConflictError(f"run {self.id} exists already")
-        self._record("RunStarted", runbook=runbook, revision=revision, ticket_id=ticket_id,
-                     params=params, started_by=actor.name, steps=steps)
+        self._record(ev.RunStarted(runbook=runbook, revision=revision, ticket_id=ticket_id,
+                                   params=params, started_by=actor.name, steps=steps))
 
     def record_plans(self, results: list[dict[str, Any]]) -> list[int]:
         """Store dry runs of steps that are not under way; returns the step numbers kept."""
@@ -67,8 +68,8 @@ class Run(Aggregate):
         for result in results:
             step = self.step(int(result["n"]))
             if step["state"] in ("planned", "approved") and not step["applying"]:
-                self._record("StepPlanned", n=step["n"], plan=result.get("plan"),
-                             error=result.get("error"))
+                self._record(ev.StepPlanned(n=step["n"], plan=result.get("plan"),
+                                            error=result.get("error")))
                 kept.append(step["n"])
         return kept
 
@@ -87,9 +88,9 @@ class Run(Aggregate):
         if not step["plan"]:
             raise StateConflictError(f"step {n} has no plan yet: plan it, then approve "
                                      "what the plan shows")
-        self._record("StepApproved", n=n, by=actor.name, at=_iso(now),
-                     expires_at=_iso(now + dt.timedelta(seconds=ttl)),
-                     changes=list(step["plan"].get("changes", [])))
+        self._record(ev.StepApproved(n=n, by=actor.name, at=_iso(now),
+                                     expires_at=_iso(now + dt.timedelta(seconds=ttl)),
+                                     changes=list(step["plan"].get("changes", []))))
 
     def check_apply(self, n: int, now: dt.datetime) -> dict[str, Any]:
         """Raise unless step ``n`` may be applied now; leases are taken only after this."""
@@ -112,8 +113,8 @@ class Run(Aggregate):
     def begin_apply(self, actor: Actor, n: int, now: dt.datetime, *, token: int,
                     resources: list[str], until: dt.datetime) -> None:
         self.check_apply(n, now)
-        self._record("StepApplyStarted", n=n, by=actor.name, token=token,
-                     resources=resources, until=_iso(until))
+        self._record(ev.StepApplyStarted(n=n, by=actor.name, token=token,
+                                         resources=resources, until=_iso(until)))
 
     def check_inverse(self, n: int, now: dt.datetime) -> dict[str, Any]:
         step = self.step(n)
@@ -127,35 +128,36 @@ class Run(Aggregate):
                       resources: list[str], until: dt.datetime) -> dict[str, Any]:
         step = self.step(n)
         self.check_inverse(n, now)
-        self._record("StepInverseStarted", n=n, by=actor.name, token=token,
-                     resources=resources, until=_iso(until))
+        self._record(ev.StepInverseStarted(n=n, by=actor.name, token=token,
+                                           resources=resources, until=_iso(until)))
         return dict(step["inverse"])
 
     def record_applied(self, n: int, token: int, output: str, data: dict[str, Any]) -> None:
         self._check_token(n, token)
-        self._record("StepApplied", n=n, output=output, data=data)
+        self._record(ev.StepApplied(n=n, output=output, data=data))
 
     def record_verified(self, n: int, token: int, output: str) -> None:
         self._check_token(n, token)
-        self._record("StepVerified", n=n, output=output)
+        self._record(ev.StepVerified(n=n, output=output))
         self._maybe_complete()
 
     def record_failed(self, n: int, token: int, phase: str, error: str,
                       inverse: dict[str, Any] | None) -> None:
         self._check_token(n, token)
-        self._record("StepFailed", n=n, phase=phase, error=error, inverse=inverse)
-        self._record("RunFailed", n=n)
+        self._record(ev.StepFailed(n=n, phase=phase, error=error, inverse=inverse))
+        self._record(ev.RunFailed(n=n))
 
     def cancel_apply(self, n: int, token: int, reason: str, plan: dict[str, Any]) -> None:
         self._check_token(n, token)
-        self._record("StepApplyCancelled", n=n, reason=reason)
-        self._record("StepPlanned", n=n, plan=plan, error=None)
+        self._record(ev.StepApplyCancelled(n=n, reason=reason))
+        self._record(ev.StepPlanned(n=n, plan=plan, error=None))
 
     def record_inverse(self, n: int, token: int, ok: bool, output: str) -> None:
         step = self.step(n)
         if step["token"] != token or not step["applying"]:
             raise StateConflictError(f"step {n}: stale fence {token}")
-        self._record("StepInverseApplied" if ok else "StepInverseFailed", n=n, output=output)
+        kind = ev.StepInverseApplied if ok else ev.StepInverseFailed
+        self._record(kind(n=n, output=output))
 
     def skip(self, actor: Actor, n: int, reason: str) -> None:
         step = self.step(n)
@@ -163,9 +165,9 @@ class Run(Aggregate):
             raise StateConflictError(f"run {self.id} is {self.status}")
         if step["state"] not in ("planned", "approved", "failed") or step["applying"]:
             raise StateConflictError(f"step {n} is {step['state']} and cannot be skipped")
-        self._record("StepSkipped", n=n, by=actor.name, reason=reason)
+        self._record(ev.StepSkipped(n=n, by=actor.name, reason=reason))
         if self.status == "failed" and not any(s["state"] == "failed" for s in self.steps):
-            self._record("RunResumed", n=n)
+            self._record(ev.RunResumed(n=n))
         self._maybe_complete()
 
     def abort(self, actor: Actor, reason: str) -> None:
@@ -173,7 +175,7 @@ class Run(Aggregate):
             raise StateConflictError(f"run {self.id} is {self.status} already")
         if any(s["applying"] for s in self.steps):
             raise StateConflictError("a step is being applied; abort when it has finished")
-        self._record("RunAborted", by=actor.name, reason=reason)
+        self._record(ev.RunAborted(by=actor.name, reason=reason))
 
     # -- helpers ------------------------------------------------------------------
     def approval_expired(self, step: dict[str, Any], now: dt.datetime) -> bool:
@@ -199,7 +201,7 @@ class Run(Aggregate):
 
     def _maybe_complete(self) -> None:
         if self.status == "running" and all(s["state"] in DONE for s in self.steps):
-            self._record("RunCompleted")
+            self._record(ev.RunCompleted())
 
     # -- appliers -----------------------------------------------------------------
     def _on_RunStarted(self, d: dict[str, Any]) -> None:

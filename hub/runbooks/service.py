@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.actors import Actor
 from hub.domain import NotFoundError, StateConflictError, ValidationError
-from hub.ops.drivers.base import Operation, OperationError, OperationTimeoutError, Plan
-from hub.ops.drivers.base import TargetNotAllowedError as TargetError
+from hub.drivers.base import Operation, OperationError, OperationTimeoutError, Plan
+from hub.drivers.base import TargetNotAllowedError as TargetError
 from hub.runbooks import commands as c
 from hub.runbooks.config import ConfigError, operations_of
 from hub.runbooks.queries import get_run

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from hub.wiki.wikiwords import split_code
+from hub.wiki.queries import split_code
 
 #: Required parameters of each action, and defaults for optional ones.
 ACTIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {

@@ -1,8 +1,10 @@
-"""Suggested runbooks on tickets: the hook alert routing uses (``Route.runbook``).
+"""Suggested runbooks on tickets, e.g. the runbook an alert routing rule names.
 
-When a routing rule names a runbook, the alerts feature calls
-``suggest_runbook(hub, ticket_id, route.runbook, route.runbook_params)`` (or sends
-``SuggestRunbook`` itself) after opening the ticket. The suggestion is an event
+When a routing rule names a runbook (``Route.runbook``), the ops feature records
+``AlertRunbookRouted`` on the alert; ops sits below runbooks, so it does not call
+in here: :class:`hub.runbooks.reactors.AlertRunbookSuggester` reacts to that event
+with :class:`~hub.runbooks.commands.SuggestRoutedRunbook`. Anyone else may send
+``SuggestRunbook`` (or call :func:`suggest_runbook`). The suggestion is an event
 on the ticket's suggestion stream and a comment on the ticket with a link that
 starts the run with those parameters; nothing runs without a person.
 """
@@ -17,16 +19,16 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from hub.actors import Actor, system_actor
-from hub.domain import Aggregate
+from hub.domain import Aggregate, DomainError
 from hub.eventstore import StoredEvent
 from hub.messagebus import UnitOfWork
 from hub.projections import TableProjection
 from hub.runbooks import commands as c
+from hub.runbooks.events import RunbookSuggested
 from hub.runbooks.masking import mask_params
 from hub.runbooks.source import split_name
 from hub.runbooks.tables import runbook_suggestions
 from hub.tickets import commands as tc
-from hub.tickets import handlers as th
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -44,8 +46,8 @@ class TicketRunbooks(Aggregate):
     def suggest(self, actor: Actor, runbook: str, params: dict[str, Any], reason: str) -> bool:
         if self.suggested.get(runbook) == params:
             return False  # the same alert again: nothing new to say
-        self._record("RunbookSuggested", ticket_id=int(self.id), runbook=runbook,
-                     params=params, reason=reason[:500], by=actor.name)
+        self._record(RunbookSuggested(ticket_id=int(self.id), runbook=runbook,
+                                      params=params, reason=reason[:500], by=actor.name))
         return True
 
     def _on_RunbookSuggested(self, d: dict[str, Any]) -> None:
@@ -62,12 +64,12 @@ def suggest(cmd: c.SuggestRunbook, uow: UnitOfWork, actor: Actor) -> dict[str, A
     web, topic = split_name(cmd.runbook)
     runbook = f"{web}.{topic}"
     params = mask_params({str(k): str(v) for k, v in (cmd.params or {}).items()})
-    th.load_visible_ticket(uow, cmd.ticket_id, actor)
+    tc.load_visible_ticket(uow, cmd.ticket_id, actor)
     agg = uow.get(TicketRunbooks, cmd.ticket_id, must_exist=False)
     if agg.suggest(actor, runbook, params, cmd.reason):
         uow.add(agg)
         reason = f" ({cmd.reason})" if cmd.reason else ""
-        th.comment(tc.Comment(ticket_id=cmd.ticket_id, body=(
+        tc.comment(tc.Comment(ticket_id=cmd.ticket_id, body=(
             f"Suggested runbook {runbook}{reason} with parameters "
             f"{json.dumps(params, sort_keys=True)}. Start it at "
             f"{start_link(cmd.ticket_id, runbook, params)}"),
@@ -76,9 +78,22 @@ def suggest(cmd: c.SuggestRunbook, uow: UnitOfWork, actor: Actor) -> dict[str, A
     return {"ticket_id": cmd.ticket_id, "runbook": runbook, "suggested": False}
 
 
+def suggest_routed(cmd: c.SuggestRoutedRunbook, uow: UnitOfWork,
+                   actor: Actor) -> dict[str, Any]:
+    """Attach the routed runbook to a new alert ticket; a bad name becomes a note."""
+    try:
+        return suggest(c.SuggestRunbook(ticket_id=cmd.ticket_id, runbook=cmd.runbook,
+                                        params=cmd.params, reason=cmd.reason), uow, actor)
+    except DomainError as exc:
+        tc.comment(tc.Comment(cmd.ticket_id, f"Suggested runbook not attached: {exc.message}",
+                              {"alert": True}), uow, actor)
+        return {"ticket_id": cmd.ticket_id, "runbook": cmd.runbook, "suggested": False,
+                "error": exc.message}
+
+
 def suggest_runbook(hub: Hub, ticket_id: int, runbook: str, params: dict[str, Any] | None = None,
                     reason: str = "", actor: Actor | None = None) -> dict[str, Any]:
-    """The function alert routing calls after opening or updating an alert ticket."""
+    """Suggest a runbook on a ticket through the bus (scripts, tests, other callers)."""
     result: dict[str, Any] = hub.bus.handle(
         c.SuggestRunbook(ticket_id=ticket_id, runbook=runbook, params=dict(params or {}),
                          reason=reason), actor or system_actor("alert", "alert-routing"))

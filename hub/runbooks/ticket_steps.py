@@ -17,7 +17,6 @@ from hub.messagebus import UnitOfWork
 from hub.runbooks import commands as c
 from hub.runbooks.handlers import RunbookHandlers, note
 from hub.tickets import commands as tc
-from hub.tickets import handlers as th
 
 if TYPE_CHECKING:
     from hub.runbooks.model import Run
@@ -53,7 +52,7 @@ def apply_ticket_step(handlers: RunbookHandlers, cmd: c.ApplyTicketStep, uow: Un
              "The run stopped.")
         return {"id": run.number, "ok": False, "error": exc.message}
     run.record_applied(cmd.n, token, output, {})
-    ticket = th.load_ticket(uow, run.ticket_id)
+    ticket = tc.load_ticket(uow, run.ticket_id)
     wanted = step["params"].get("status")
     if step["action"] == "ticket.status" and ticket.status != wanted:
         run.record_failed(cmd.n, token, "verify", f"ticket is {ticket.status}, not {wanted}",
@@ -69,13 +68,13 @@ def _change(run: Run, step: dict[str, Any], uow: UnitOfWork, actor: Actor) -> st
     assert run.ticket_id is not None
     if step["action"] == "ticket.comment":
         body = str(step["params"].get("body", ""))
-        th.comment(tc.Comment(ticket_id=run.ticket_id, body=body,
+        tc.comment(tc.Comment(ticket_id=run.ticket_id, body=body,
                               extra={"runbook_run": run.number}), uow, actor)
         return "comment added"
     status = str(step["params"].get("status", ""))
-    ticket = th.load_ticket(uow, run.ticket_id)
+    ticket = tc.load_ticket(uow, run.ticket_id)
     if ticket.status == status:
         return f"ticket already {status}"
-    th.update_ticket(tc.UpdateTicket(ticket_id=run.ticket_id, status=status), uow, actor)
+    tc.update_ticket(tc.UpdateTicket(ticket_id=run.ticket_id, status=status), uow, actor)
     return f"ticket status set to {status}"
 

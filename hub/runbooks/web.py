@@ -19,7 +19,7 @@ from hub.runbooks.queries import list_runs
 from hub.runbooks.service import RunService
 from hub.runbooks.source import source_of, split_name
 from hub.runbooks.steps import parse_runbook
-from hub.web.auth import staff_required
+from hub.webkit.auth import staff_required
 
 bp = Blueprint("runbooks_web", __name__, template_folder="templates")
 REFRESH_SECONDS = 5

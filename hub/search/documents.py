@@ -3,7 +3,8 @@
 A ticket document is folded from the ticket's events, so it can hold what the read
 model does not (comments, kept in the staff-only ``private`` field).  The last applied
 event position is kept in the document so a replayed batch changes nothing.  A page
-document is the page's current state, read when any of its events is seen.
+document is the page's current state, read through ``hub.wiki.queries`` when any of
+its events is seen.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.eventstore import StoredEvent
-from hub.wiki.access import bare
-from hub.wiki.tables import wiki_attachments, wiki_pages, wiki_revisions
+from hub.wiki.queries import page_for_index
 
 MAX_BODY = 200_000
 ROLES = ("requestors", "cc")
@@ -99,23 +99,16 @@ def _flat(value: Any) -> str:
 
 
 def page_doc(conn: sa.Connection, web: str, topic: str) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(wiki_pages).where(
-        wiki_pages.c.web == web, wiki_pages.c.topic == topic,
-        wiki_pages.c.revision > 0)).first()
-    if row is None:
+    page = page_for_index(conn, web, topic)
+    if page is None:
         return None
-    authors = conn.execute(sa.select(wiki_revisions.c.author).distinct().where(
-        wiki_revisions.c.web == web, wiki_revisions.c.topic == topic)).scalars().all()
-    names = conn.execute(sa.select(wiki_attachments.c.name).distinct().where(
-        wiki_attachments.c.web == web, wiki_attachments.c.topic == topic)).scalars().all()
-    acl = row.acl or {}
     return {"key": page_key(web, topic), "kind": "page", "ref": f"{web}.{topic}",
-            "title": row.title, "body": row.text[:MAX_BODY], "private": "",
-            "fields": "\n".join(f"{k}: {v}" for k, v in (row.fields or {}).items()),
-            "ifields": "", "attachments": "\n".join(names), "web": web, "topic": topic,
-            "author": ",".join(sorted(set(authors))), "readers": "",
-            "tviewers": ",".join(sorted({bare(n) for n in acl.get("ALLOWTOPICVIEW", [])})),
-            "state": {"acl": acl, "revision": row.revision}}
+            "title": page.title, "body": page.text[:MAX_BODY], "private": "",
+            "fields": "\n".join(f"{k}: {v}" for k, v in page.fields.items()),
+            "ifields": "", "attachments": "\n".join(page.attachment_names), "web": web,
+            "topic": topic, "author": ",".join(page.authors), "readers": "",
+            "tviewers": ",".join(page.topic_viewers),
+            "state": {"acl": dict(page.acl), "revision": page.revision}}
 
 
 def page_keys_of(event: StoredEvent) -> Iterable[tuple[str, str]]:

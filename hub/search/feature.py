@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("tickets", "wiki")
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -15,11 +18,14 @@ def register(hub: Hub) -> None:
     """Create the hub's index object and let the reactor worker keep it current."""
     from hub.search.index import SearchIndex
     from hub.search.indexer import SearchIndexer, rebuild
+    from hub.search.service import search_pages
+    from hub.wiki.commands import register_page_search
 
     hub.services["search_index"] = SearchIndex(Path(hub.settings.data_dir) / "index")
     # Non-SQL projections: name -> rebuild(hub, progress) for `hub projections rebuild`.
     hub.services.setdefault("rebuilders", {})["search"] = rebuild
     hub.reactors.append(SearchIndexer())
+    register_page_search(hub, search_pages)  # the wiki's %SEARCH% macro
 
 
 def blueprints() -> list[Any]:
@@ -29,7 +35,7 @@ def blueprints() -> list[Any]:
 
 
 def init_app(app: Flask) -> None:
-    from hub.web.security import csrf
+    from hub.webkit.security import csrf
 
     csrf.exempt(app.blueprints["search_api"])
 

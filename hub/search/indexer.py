@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from hub.eventstore import StoredEvent
 from hub.search import documents as docs
 from hub.search.index import SearchIndex, index_of
-from hub.tickets.tables import queues
+from hub.tickets.queries import internal_fields
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -59,12 +59,9 @@ class _WriterLock:
         self.handle.close()
 
 
-def _internal_fields(conn: sa.Connection) -> dict[str, frozenset[str]]:
-    out: dict[str, frozenset[str]] = {}
-    for key, spec in conn.execute(sa.select(queues.c.key, queues.c.spec)):
-        out[key] = frozenset(f["name"] for f in (spec or {}).get("custom_fields", [])
-                             if f.get("internal"))
-    return out
+def _internal_fields(conn: sa.Connection, queues: set[str]) -> dict[str, frozenset[str]]:
+    """Internal custom fields per queue (lower-cased key), from the tickets' queries."""
+    return {q.lower(): internal_fields(conn, q) for q in sorted(queues)}
 
 
 def _apply_batch(hub: Hub, index: SearchIndex, events: list[StoredEvent],
@@ -92,7 +89,8 @@ def _apply_batch(hub: Hub, index: SearchIndex, events: list[StoredEvent],
     writer = ix.writer(limitmb=256)
     try:
         with hub.engine.connect() as conn:
-            internal = _internal_fields(conn) if tickets else {}
+            internal = _internal_fields(conn, {str(d["queue"]) for d in tickets.values()
+                                               if d is not None})
             for key, doc in tickets.items():
                 if doc is None:
                     writer.delete_by_term("key", key)

@@ -3,8 +3,10 @@
 Customers search with a Whoosh filter that only admits their own tickets (requestor
 or Cc) and pages they could be allowed to view; the staff-only fields (comments,
 internal ticket fields) are neither searched nor used for snippets, and a query that
-names them explicitly matches nothing there.  Every page hit is then checked with the
-full ACL.  Snippets are built from escaped text with ``<mark>`` around matches.
+names them explicitly matches nothing there.  Every hit is then checked by its
+feature's one access rule: ticket hits by ``hub.tickets.queries.visible_ids``, page
+hits by the wiki's ACL (``hub.wiki.queries.access_for``).  Snippets are built from
+escaped text with ``<mark>`` around matches.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from whoosh.qparser import QueryParser
 from hub.actors import Actor
 from hub.domain import ValidationError
 from hub.search.index import DEFAULT_FIELD, STAFF_DEFAULT_FIELD, STAFF_ONLY, index_of
-from hub.wiki.access import Access, bare
-from hub.wiki.tables import wiki_pages
+from hub.tickets.queries import visible_ids
+from hub.wiki.queries import Access, access_for, customer_view_scope
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -85,16 +87,12 @@ def _strip_staff_fields(q: Any) -> Any:
 
 
 def _customer_filter(conn: sa.Connection, access: Access) -> Any:
+    """Index-side narrowing for customers, so a common word does not page through
+    everything; the one access rules of tickets and pages decide every hit after it."""
     actor = access.actor
-    who = sorted({actor.name.lower(), *(g.lower() for g in access.groups)})
-    webs = []
-    for web, acl in conn.execute(sa.select(wiki_pages.c.web, wiki_pages.c.acl).where(
-            wiki_pages.c.topic == "WebPreferences")):
-        named = {bare(n).lower() for n in (acl or {}).get("ALLOWWEBVIEW", [])}
-        if named & set(who):
-            webs.append(web)
-    page_terms = [wq.Term("web", w.lower()) for w in webs]
-    page_terms += [wq.Term("tviewers", name) for name in who]
+    scope = customer_view_scope(conn, access)
+    page_terms = [wq.Term("web", w.lower()) for w in scope.webs]
+    page_terms += [wq.Term("tviewers", name) for name in scope.names]
     tickets = wq.And([wq.Term("kind", "ticket"), wq.Term("readers", actor.email.lower())])
     pages = wq.And([wq.Term("kind", "page"), wq.Or(page_terms)]) if page_terms \
         else wq.NullQuery
@@ -112,7 +110,7 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
         raise ValidationError(f"q is at most {MAX_QUERY} characters")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit is 1 to {MAX_LIMIT}")
-    access = access or Access(conn, viewer)
+    access = access or access_for(conn, viewer)
     staff = viewer.is_staff
     index = index_of(hub)
     searcher = index.searcher()
@@ -138,12 +136,17 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
     results = searcher.search(full, limit=limit + (10 if staff else 2 * limit + 10),
                               scored=scored)
     words = _words(q, searcher.reader())
+    candidates = list(results)
+    shown = visible_ids(conn, viewer, [int(h["ref"]) for h in candidates
+                                       if h["kind"] == "ticket"])
     hits: list[dict[str, Any]] = []
-    for hit in results:
+    for hit in candidates:
         if len(hits) >= limit:
             break
-        state = json.loads(hit["state"])
+        if hit["kind"] == "ticket" and int(hit["ref"]) not in shown:
+            continue
         if hit["kind"] == "page":
+            state = json.loads(hit["state"])
             w, _, t = str(hit["ref"]).partition(".")
             if not access.allowed("VIEW", w, t, state.get("acl") or {}):
                 continue

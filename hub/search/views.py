@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, jsonify, render_template, request
 from hub.domain import ValidationError
 from hub.httpapi import api_auth, hub_of
 from hub.search.service import search
-from hub.web.auth import login_required
+from hub.webkit.auth import login_required
 
 api_bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 web_bp = Blueprint("search_web", __name__, template_folder="templates")

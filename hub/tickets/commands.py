@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.actors import Actor
+    from hub.messagebus import UnitOfWork
+    from hub.tickets.model import Ticket
+    from hub.tickets.queues import Queue
 
 
 @dataclass(frozen=True)
@@ -117,3 +123,86 @@ class RecordDeliveryFailure:
     diagnostic: str = ""
     message_id: str | None = None
     permanent: bool = True
+
+
+# In-transaction functions. Other features (alerts, runbooks) compose ticket changes
+# inside THEIR OWN unit of work, so their event and the ticket change commit
+# together or not at all. Each runs inside the caller's unit of work with the
+# caller's actor, exactly as the bus would run the command.
+
+
+def create_ticket(cmd: CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Create a ticket inside the caller's unit of work; returns ``{"id": number}``."""
+    from hub.tickets import handlers
+
+    return handlers.create_ticket(cmd, uow, actor)
+
+
+def correspond(cmd: Correspond, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Add public correspondence inside the caller's unit of work."""
+    from hub.tickets import handlers
+
+    return handlers.correspond(cmd, uow, actor)
+
+
+def comment(cmd: Comment, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Add a private comment inside the caller's unit of work."""
+    from hub.tickets import handlers
+
+    return handlers.comment(cmd, uow, actor)
+
+
+def update_ticket(cmd: UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Apply an update (status, owner, priority...) inside the caller's unit of work."""
+    from hub.tickets import handlers
+
+    return handlers.update_ticket(cmd, uow, actor)
+
+
+def link_tickets(cmd: LinkTickets, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    """Add or remove a link between tickets inside the caller's unit of work."""
+    from hub.tickets import handlers
+
+    return handlers.link_tickets(cmd, uow, actor)
+
+
+def load_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    """The ticket (following merges) as the caller's unit of work sees it; raises
+    NotFoundError. The aggregate is for reading (``.queue``, ``.status``,
+    ``.priority``, ``.number``): change it only through the functions above."""
+    from hub.tickets import handlers
+
+    return handlers.load_ticket(uow, ticket_id)
+
+
+def load_visible_ticket(uow: UnitOfWork, ticket_id: int, actor: Actor) -> Ticket:
+    """Like :func:`load_ticket`, but "not found" when ``actor`` may not see it."""
+    from hub.tickets import handlers
+
+    return handlers.load_visible_ticket(uow, ticket_id, actor)
+
+
+def load_queue(uow: UnitOfWork, name: str) -> Queue:
+    """The enabled queue ``name`` (``.lifecycle``, ``.spec``); raises NotFoundError."""
+    from hub.tickets import handlers
+
+    return handlers.load_queue(uow, name)
+
+
+def queue_usable(uow: UnitOfWork, name: str) -> bool:
+    """Whether queue ``name`` exists and is enabled, in the caller's unit of work."""
+    from hub.tickets.queues import Queue as _Queue
+
+    queue = uow.get(_Queue, name.lower(), must_exist=False)
+    return queue.exists and not queue.disabled
+
+
+def is_active(uow: UnitOfWork, ticket_id: int) -> bool:
+    """Whether the ticket exists and is in an active status of its queue's lifecycle."""
+    from hub.domain import NotFoundError
+
+    try:
+        ticket = load_ticket(uow, ticket_id)
+        return load_queue(uow, ticket.queue).lifecycle.is_active(ticket.status)
+    except NotFoundError:
+        return False

@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.accounts.model import User
-from hub.accounts.rights import profile_rights, rights_for
+from hub.accounts.commands import load_user
+from hub.accounts.queries import profile_rights, rights_for
 from hub.actors import Actor
 from hub.db import next_sequence
 from hub.domain import (
@@ -40,13 +40,13 @@ def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
     """A queue's settings, cached per stream version: checking the version is one cheap
     query, while replaying the queue's events (lifecycles, field specs) is not."""
     stream_id = Queue.stream_id_for(name.lower())
-    cached = uow.seen.get(stream_id)
+    cached = uow.loaded(stream_id)
     if isinstance(cached, Queue):
         if not cached.exists or cached.disabled:
             raise NotFoundError(f"queue {name} not found")
         return cached.spec
-    version = uow.store.stream_version(uow.conn, stream_id)
-    key = (id(uow.engine), stream_id)  # one process may serve several hubs (tests, benches)
+    version = uow.stream_version(stream_id)
+    key = (uow.engine_key, stream_id)  # one process may serve several hubs (tests, benches)
     hit = _SPECS.get(key)
     if hit is None or hit[0] != version:
         queue = load_queue(uow, name) if version else None
@@ -70,11 +70,11 @@ def _get_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
     events, so at equal versions it is exactly the replayed state.
     """
     stream_id = Ticket.stream_id_for(ticket_id)
-    cached = uow.seen.get(stream_id)
+    cached = uow.loaded(stream_id)
     if isinstance(cached, Ticket):
         return cached
     row = uow.conn.execute(_SNAPSHOT, {"ticket_id": int(ticket_id)}).first()
-    if row is not None and row.state["version"] == uow.store.stream_version(uow.conn, stream_id):
+    if row is not None and row.state["version"] == uow.stream_version(stream_id):
         ticket = from_snapshot(row.state)
         uow.add(ticket)
         return ticket
@@ -118,10 +118,15 @@ def acting(actor: Actor, queue: QueueSpec, ticket: Ticket | None = None) -> Acto
 
 
 def _may_own(uow: UnitOfWork, name: str) -> bool:
-    user = uow.get(User, name, must_exist=False)
-    if not user.exists:
+    user = load_user(uow, name)
+    if user is None:
         raise ValidationError(f"unknown user {name!r}")
-    return user.role in ("admin", "staff") and not user.disabled
+    return user.is_staff and not user.disabled
+
+
+def queue_exists(uow: UnitOfWork, key: str) -> bool:
+    """Whether a queue stream ``key`` exists (disabled or not): accounts' grant scopes."""
+    return uow.get(Queue, key.lower(), must_exist=False).exists
 
 
 def create_queue(cmd: c.CreateQueue, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:

@@ -7,111 +7,28 @@ the event stream and any past state can be rebuilt.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from hub.actors import Actor
-from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, ValidationError
-from hub.eventstore import StoredEvent
+from hub.domain import PermissionDeniedError, StateConflictError, ValidationError
+from hub.tickets import events as ev
 from hub.tickets.queues import QueueSpec
+from hub.tickets.rules import (
+    LINK_KINDS,
+    MAX_BODY,
+    MAX_SUBJECT,
+    WATCHER_ROLES,
+    _clean_addresses,
+    _clean_due,
+    _clean_priority,
+    _need,
+)
+from hub.tickets.state import TicketState
 
-WATCHER_ROLES = ("requestors", "cc", "admincc")
-LINK_KINDS = {  # kind -> reverse kind recorded on the other ticket
-    "depends_on": "depended_on_by",
-    "depended_on_by": "depends_on",
-    "refers_to": "referred_to_by",
-    "referred_to_by": "refers_to",
-    "parents": "children",
-    "children": "parents",
-}
-MAX_SUBJECT = 500
-MAX_BODY = 1_000_000
+__all__ = ["LINK_KINDS", "MAX_BODY", "MAX_SUBJECT", "WATCHER_ROLES", "Ticket"]
 
-
-def _need(actor: Actor, right: str, what: str) -> None:
-    if not actor.can(right):
-        raise PermissionDeniedError(f"{what} needs the right {right}", right=right)
-
-
-def _clean_priority(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValidationError("priority is a whole number from 0 to 99")
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise ValidationError("priority is a whole number from 0 to 99") from exc
-    if not 0 <= number <= 99:
-        raise ValidationError("priority is a whole number from 0 to 99")
-    return number
-
-
-def _clean_addresses(values: Any, what: str) -> list[str]:
-    if values is None:
-        return []
-    if isinstance(values, str):
-        values = [values]
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValidationError(f"{what} is a list of email addresses")
-    out: list[str] = []
-    for raw in values:
-        address = raw.strip().lower()
-        local, _, domain = address.partition("@")
-        if not local or not domain or " " in address or len(address) > 254:
-            raise ValidationError(f"{raw!r} is not an email address")
-        if address not in out:
-            out.append(address)
-    return out
-
-
-def _clean_due(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValidationError("due is an ISO 8601 date or time") from exc
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed.isoformat()
-
-
-class Ticket(Aggregate):
-    stream_prefix = "ticket"
-
-    def __init__(self, aggregate_id: str) -> None:
-        super().__init__(aggregate_id)
-        self.queue = ""
-        self.subject = ""
-        self.status = ""
-        self.owner: str | None = None
-        self.priority = 0
-        self.due: str | None = None
-        self.watchers: dict[str, list[str]] = {r: [] for r in WATCHER_ROLES}
-        self.links: dict[str, list[int]] = {k: [] for k in LINK_KINDS}
-        self.fields: dict[str, Any] = {}
-        self.time_worked: dict[str, int] = {}
-        self.merged_into: int | None = None
-        self.merged_from: list[int] = []
-        self.created_at: dt.datetime | None = None
-        self.updated_at: dt.datetime | None = None
-        self.resolved_at: dt.datetime | None = None
-        self.last_status_change: dt.datetime | None = None
-
-    # -- queries ------------------------------------------------------------------
-    @property
-    def number(self) -> int:
-        return int(self.id)
-
-    @property
-    def requestors(self) -> list[str]:
-        return self.watchers["requestors"]
-
-    def roles_of(self, actor: Actor) -> set[str]:
-        """Ticket roles (RT's Requestor, Cc, AdminCc, Owner) the actor holds here."""
-        roles = {role for role, people in self.watchers.items() if actor.email in people}
-        if self.owner is not None and self.owner == actor.name:
-            roles.add("owner")
-        return roles
+class Ticket(TicketState):
+    """The aggregate: each command checks RT's rule and the actor's right, then records."""
 
     # -- commands -----------------------------------------------------------------
     def create(self, actor: Actor, queue: QueueSpec, *, subject: str, body: str = "",
@@ -140,13 +57,13 @@ class Ticket(Aggregate):
         elif not people and actor.email and not actor.is_system:
             people = [actor.email.lower()]
         cleaned = self._clean_fields(queue, fields or {}, creating=True)
-        self._record(
-            "TicketCreated", queue=queue.name, subject=subject, body=body or "",
+        self._record(ev.TicketCreated(
+            queue=queue.name, subject=subject, body=body or "",
             content_type=content_type, status=initial, priority=_clean_priority(priority),
             due=_clean_due(due), requestors=people, cc=_clean_addresses(cc, "cc"),
             admincc=_clean_addresses(admincc, "admincc"), fields=cleaned, owner=owner,
-            **(extra or {}),
-        )
+            **ev.extras(extra),
+        ))
 
     def correspond(self, actor: Actor, queue: QueueSpec, body: str,
                    extra: dict[str, Any] | None = None) -> None:
@@ -156,22 +73,22 @@ class Ticket(Aggregate):
         if not (actor.can("ReplyToTicket") or roles & {"requestors", "cc"}):
             raise PermissionDeniedError("replying needs the right ReplyToTicket")
         self._check_body(body)
-        self._record("TicketCorresponded", body=body, **(extra or {}))
+        self._record(ev.TicketCorresponded(body=body, **ev.extras(extra)))
         cycle = queue.lifecycle
         if "requestors" in roles and not actor.is_staff:
             if not cycle.is_active(self.status) and queue.reopen_policy == "reopen":
-                self._record("TicketStatusChanged", old=self.status, new=cycle.reopen_to,
-                             reason="requestor replied")
+                self._record(ev.TicketStatusChanged(old=self.status, new=cycle.reopen_to,
+                                                    reason="requestor replied"))
         elif self.status in cycle.initial and actor.is_staff:
-            self._record("TicketStatusChanged", old=self.status, new=cycle.open_on_reply,
-                         reason="staff replied")
+            self._record(ev.TicketStatusChanged(old=self.status, new=cycle.open_on_reply,
+                                                reason="staff replied"))
 
     def comment(self, actor: Actor, body: str, extra: dict[str, Any] | None = None) -> None:
         """A private note for staff: never shown to requestors."""
         self._require_live()
         _need(actor, "CommentOnTicket", "commenting")
         self._check_body(body)
-        self._record("TicketCommented", body=body, **(extra or {}))
+        self._record(ev.TicketCommented(body=body, **ev.extras(extra)))
 
     def change_status(self, actor: Actor, queue: QueueSpec, new: str, *,
                       open_dependencies: list[int] | None = None, force: bool = False) -> None:
@@ -191,7 +108,7 @@ class Ticket(Aggregate):
             raise StateConflictError(
                 "the ticket depends on open tickets", depends_on=sorted(open_dependencies)
             )
-        self._record("TicketStatusChanged", old=self.status, new=new, forced=bool(force))
+        self._record(ev.TicketStatusChanged(old=self.status, new=new, forced=bool(force)))
 
     def set_owner(self, actor: Actor, new: str | None, *, how: str,
                   new_owner_may_own: bool = True) -> None:
@@ -216,21 +133,21 @@ class Ticket(Aggregate):
             raise ValidationError(f"unknown ownership change {how!r}")
         if new is not None and not new_owner_may_own:
             raise ValidationError(f"{new} may not own tickets in {self.queue}")
-        self._record("TicketOwnerChanged", old=self.owner, new=new, how=how)
+        self._record(ev.TicketOwnerChanged(old=self.owner, new=new, how=how))
 
     def set_priority(self, actor: Actor, value: Any) -> None:
         self._require_live()
         _need(actor, "ModifyTicket", "changing priority")
         number = _clean_priority(value)
         if number != self.priority:
-            self._record("TicketPriorityChanged", old=self.priority, new=number)
+            self._record(ev.TicketPriorityChanged(old=self.priority, new=number))
 
     def set_due(self, actor: Actor, value: Any) -> None:
         self._require_live()
         _need(actor, "ModifyTicket", "changing the due date")
         due = _clean_due(value)
         if due != self.due:
-            self._record("TicketDueChanged", old=self.due, new=due)
+            self._record(ev.TicketDueChanged(old=self.due, new=due))
 
     def set_subject(self, actor: Actor, value: str) -> None:
         self._require_live()
@@ -239,7 +156,7 @@ class Ticket(Aggregate):
         if not value or len(value) > MAX_SUBJECT:
             raise ValidationError("a subject is 1 to 500 characters")
         if value != self.subject:
-            self._record("TicketSubjectChanged", old=self.subject, new=value)
+            self._record(ev.TicketSubjectChanged(old=self.subject, new=value))
 
     def move(self, actor: Actor, target: QueueSpec, target_may_create: bool) -> None:
         self._require_live()
@@ -252,8 +169,8 @@ class Ticket(Aggregate):
         if status not in target.lifecycle.statuses:
             status = target.lifecycle.initial[0]
         cleaned = {k: v for k, v in self.fields.items() if target.field(k) is not None}
-        self._record("TicketQueueChanged", old=self.queue, new=target.name, status=status,
-                     fields=cleaned)
+        self._record(ev.TicketQueueChanged(old=self.queue, new=target.name, status=status,
+                                          fields=cleaned))
 
     def set_fields(self, actor: Actor, queue: QueueSpec, values: dict[str, Any]) -> None:
         self._require_live()
@@ -261,8 +178,8 @@ class Ticket(Aggregate):
         cleaned = self._clean_fields(queue, values, creating=False)
         for name, value in cleaned.items():
             if self.fields.get(name) != value:
-                self._record("TicketFieldChanged", name=name, old=self.fields.get(name),
-                             new=value)
+                self._record(ev.TicketFieldChanged(name=name, old=self.fields.get(name),
+                                                  new=value))
 
     def watch(self, actor: Actor, role: str, address: str, add: bool = True) -> None:
         self._require_live()
@@ -272,9 +189,9 @@ class Ticket(Aggregate):
         (clean,) = _clean_addresses([address], role)
         present = clean in self.watchers[role]
         if add and not present:
-            self._record("TicketWatcherAdded", role=role, address=clean)
+            self._record(ev.TicketWatcherAdded(role=role, address=clean))
         elif not add and present:
-            self._record("TicketWatcherRemoved", role=role, address=clean)
+            self._record(ev.TicketWatcherRemoved(role=role, address=clean))
 
     def link(self, actor: Actor, kind: str, other: int, add: bool = True,
              reverse: bool = False) -> None:
@@ -288,9 +205,9 @@ class Ticket(Aggregate):
                 raise ValidationError("a ticket cannot link to itself")
         present = other in self.links[kind]
         if add and not present:
-            self._record("TicketLinked", kind=kind, target=other)
+            self._record(ev.TicketLinked(kind=kind, target=other))
         elif not add and present:
-            self._record("TicketUnlinked", kind=kind, target=other)
+            self._record(ev.TicketUnlinked(kind=kind, target=other))
 
     def merge_into(self, actor: Actor, survivor: Ticket) -> None:
         self._require_live()
@@ -298,11 +215,11 @@ class Ticket(Aggregate):
         if survivor.number == self.number:
             raise ValidationError("a ticket cannot merge into itself")
         survivor._require_live()
-        self._record("TicketMerged", into=survivor.number)
-        survivor._record("TicketMergeAbsorbed", source=self.number,
-                         watchers={r: list(p) for r, p in self.watchers.items()},
-                         time_worked=dict(self.time_worked),
-                         links={k: list(v) for k, v in self.links.items()})
+        self._record(ev.TicketMerged(into=survivor.number))
+        survivor._record(ev.TicketMergeAbsorbed(
+            source=self.number, watchers={r: list(p) for r, p in self.watchers.items()},
+            time_worked=dict(self.time_worked),
+            links={k: list(v) for k, v in self.links.items()}))
 
     def record_time(self, actor: Actor, minutes: Any, who: str | None = None) -> None:
         self._require_live()
@@ -311,7 +228,7 @@ class Ticket(Aggregate):
             -10_000 <= minutes <= 10_000
         ) or minutes == 0:
             raise ValidationError("time worked is a non-zero number of minutes")
-        self._record("TimeWorkedRecorded", user=who or actor.name, minutes=minutes)
+        self._record(ev.TimeWorkedRecorded(user=who or actor.name, minutes=minutes))
 
     def record_delivery_failure(self, actor: Actor, *, recipient: str, status: str,
                                 diagnostic: str = "", message_id: str | None = None,
@@ -321,9 +238,9 @@ class Ticket(Aggregate):
             raise StateConflictError(f"ticket {self.id} does not exist")
         if not actor.is_staff:
             raise PermissionDeniedError("only the mail gateway records delivery failures")
-        self._record("TicketDeliveryFailed", recipient=recipient.lower(), status=status,
-                     diagnostic=diagnostic[:2000], message_id=message_id,
-                     permanent=bool(permanent))
+        self._record(ev.TicketDeliveryFailed(
+            recipient=recipient.lower(), status=status, diagnostic=diagnostic[:2000],
+            message_id=message_id, permanent=bool(permanent)))
 
     # -- helpers ------------------------------------------------------------------
     def _require_live(self) -> None:
@@ -354,74 +271,3 @@ class Ticket(Aggregate):
                 if spec.required and out.get(spec.name) is None:
                     raise ValidationError(f"field {spec.name!r} is required", field=spec.name)
         return out
-
-    # -- appliers -----------------------------------------------------------------
-    def _observe(self, event: StoredEvent) -> None:
-        if self.created_at is None:
-            self.created_at = event.at
-        self.updated_at = event.at
-        if event.type == "TicketStatusChanged":
-            self.last_status_change = event.at
-            if event.data["new"] in ("resolved", "rejected", "deleted"):
-                self.resolved_at = event.at
-
-    def _on_TicketCreated(self, d: dict[str, Any]) -> None:
-        self.queue, self.subject, self.status = d["queue"], d["subject"], d["status"]
-        self.priority, self.due, self.owner = d["priority"], d.get("due"), d.get("owner")
-        self.watchers = {r: list(d.get(r, [])) for r in WATCHER_ROLES}
-        self.fields = dict(d.get("fields", {}))
-
-    def _on_TicketStatusChanged(self, d: dict[str, Any]) -> None:
-        self.status = d["new"]
-
-    def _on_TicketOwnerChanged(self, d: dict[str, Any]) -> None:
-        self.owner = d["new"]
-
-    def _on_TicketPriorityChanged(self, d: dict[str, Any]) -> None:
-        self.priority = d["new"]
-
-    def _on_TicketDueChanged(self, d: dict[str, Any]) -> None:
-        self.due = d["new"]
-
-    def _on_TicketSubjectChanged(self, d: dict[str, Any]) -> None:
-        self.subject = d["new"]
-
-    def _on_TicketQueueChanged(self, d: dict[str, Any]) -> None:
-        self.queue, self.status, self.fields = d["new"], d["status"], dict(d["fields"])
-
-    def _on_TicketFieldChanged(self, d: dict[str, Any]) -> None:
-        if d["new"] is None:
-            self.fields.pop(d["name"], None)
-        else:
-            self.fields[d["name"]] = d["new"]
-
-    def _on_TicketWatcherAdded(self, d: dict[str, Any]) -> None:
-        self.watchers[d["role"]].append(d["address"])
-
-    def _on_TicketWatcherRemoved(self, d: dict[str, Any]) -> None:
-        self.watchers[d["role"]].remove(d["address"])
-
-    def _on_TicketLinked(self, d: dict[str, Any]) -> None:
-        self.links[d["kind"]].append(d["target"])
-
-    def _on_TicketUnlinked(self, d: dict[str, Any]) -> None:
-        self.links[d["kind"]].remove(d["target"])
-
-    def _on_TicketMerged(self, d: dict[str, Any]) -> None:
-        self.merged_into = d["into"]
-
-    def _on_TicketMergeAbsorbed(self, d: dict[str, Any]) -> None:
-        self.merged_from.append(d["source"])
-        for role, people in d["watchers"].items():
-            for person in people:
-                if person not in self.watchers[role]:
-                    self.watchers[role].append(person)
-        for user, minutes in d["time_worked"].items():
-            self.time_worked[user] = self.time_worked.get(user, 0) + minutes
-        for kind, targets in d.get("links", {}).items():
-            for target in targets:
-                if target != self.number and target not in self.links[kind]:
-                    self.links[kind].append(target)
-
-    def _on_TimeWorkedRecorded(self, d: dict[str, Any]) -> None:
-        self.time_worked[d["user"]] = self.time_worked.get(d["user"], 0) + d["minutes"]

@@ -4,47 +4,69 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from hub.accounts.rights import (
-    GLOBAL,
-    TICKET_ROLES,
-    AccessProfile,
-    is_unrestricted,
-    profile_of,
-    rights_on,
-    role_rights,
-)
+from hub.accounts.queries import is_unrestricted, rights_on
 from hub.actors import Actor
 from hub.domain import NotFoundError, ValidationError
 from hub.eventstore import EventStore, StoredEvent
+from hub.tickets.access import can_see, visible
+from hub.tickets.desk_search import PER_PAGE, DeskSearch, search_page, unowned_in
+from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
+from hub.tickets.lists import MAX_LIMIT, ORDERS, TicketFilter, list_tickets
 from hub.tickets.model import Ticket
+from hub.tickets.queue_reads import (
+    QueueInfo,
+    find_queue,
+    internal_fields,
+    lifecycle_of,
+    list_queues,
+    queue_for_address,
+    queue_names,
+)
 from hub.tickets.snapshot import iso, public, snapshot
-from hub.tickets.tables import queues, ticket_watchers, tickets
+from hub.tickets.tables import queues, tickets
 
-MAX_LIMIT = 1000
+__all__ = [
+    "DEFAULT_LIFECYCLE",
+    "MAX_LIMIT",
+    "ORDERS",
+    "PER_PAGE",
+    "DeskSearch",
+    "Lifecycle",
+    "QueueInfo",
+    "TicketBrief",
+    "TicketFilter",
+    "can_see",
+    "find_queue",
+    "get_state",
+    "get_ticket",
+    "history",
+    "internal_fields",
+    "iso",
+    "lifecycle_of",
+    "list_queues",
+    "list_tickets",
+    "public_view",
+    "queue_for_address",
+    "queue_names",
+    "resolve_id",
+    "search_page",
+    "state_at",
+    "statuses_of",
+    "ticket_as_of",
+    "ticket_brief",
+    "unowned_in",
+    "visible",
+    "visible_ids",
+]
+
 PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed"})
 CUSTOMER_ROLES = ("requestors", "cc")
-
-
-_QUEUE_SPEC = sa.select(queues.c.spec).where(queues.c.key == sa.bindparam("key"))
-
-
-def _internal_fields(conn: sa.Connection, queue: str) -> frozenset[str]:
-    spec = conn.execute(_QUEUE_SPEC, {"key": queue.lower()}).scalar()
-    if not spec:
-        return frozenset()
-    return frozenset(f["name"] for f in spec.get("custom_fields", []) if f.get("internal"))
-
-
-def can_see(viewer: Actor, state: dict[str, Any]) -> bool:
-    """ShowTicket on this ticket, by the one rights evaluation handlers use too."""
-    if is_unrestricted(viewer):
-        return True
-    return "ShowTicket" in rights_on(viewer, state)
 
 
 def resolve_id(conn: sa.Connection, ticket_id: int) -> int:
@@ -92,7 +114,7 @@ def get_ticket(conn: sa.Connection, viewer: Actor, ticket_id: int) -> dict[str, 
     row = conn.execute(_STATE_AND_SPEC, {"ticket_id": ticket_id}).first()
     if row is None or row.merged_into is not None or not can_see(viewer, row.state):
         state = get_state(conn, viewer, ticket_id)
-        return public(state, internal_fields=_internal_fields(conn, state["queue"]),
+        return public(state, internal_fields=internal_fields(conn, state["queue"]),
                       staff=viewer.is_staff)
     hidden = frozenset(f["name"] for f in (row.spec or {}).get("custom_fields", [])
                        if f.get("internal"))
@@ -123,122 +145,10 @@ def ticket_as_of(conn: sa.Connection, store: EventStore, viewer: Actor, ticket_i
     if ticket.version == 0:
         raise NotFoundError(f"ticket {ticket_id} did not exist then")
     state = snapshot(ticket)
-    out = public(state, internal_fields=_internal_fields(conn, state["queue"]),
+    out = public(state, internal_fields=internal_fields(conn, state["queue"]),
                  staff=viewer.is_staff)
     out["as_of"] = as_of
     return out
-
-
-@dataclass(frozen=True)
-class TicketFilter:
-    queue: str | None = None
-    status: list[str] | None = None
-    owner: str | None = None
-    requestor: str | None = None
-    q: str | None = None
-    limit: int = 50
-    offset: int = 0
-    order: str = "-id"
-    updated_after: dt.datetime | None = None
-    updated_before: dt.datetime | None = None
-
-
-ORDERS = {"id": tickets.c.id, "priority": tickets.c.priority, "updated": tickets.c.updated_at,
-          "created": tickets.c.created_at, "status": tickets.c.status,
-          "subject": tickets.c.subject, "owner": tickets.c.owner, "queue": tickets.c.queue}
-
-
-def _in_scopes(scopes: frozenset[str] | set[str]) -> Any:
-    return sa.func.lower(tickets.c.queue).in_(sorted(scopes))
-
-
-def _role_clause(viewer: Actor, profile: AccessProfile, role: str) -> Any:
-    """Tickets where ``viewer`` holds ``role`` in a queue where that role gives ShowTicket."""
-    if role == "owner":
-        held: Any = tickets.c.owner == viewer.name
-    elif viewer.email:
-        held = tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
-            ticket_watchers.c.address == viewer.email, ticket_watchers.c.role == role))
-    else:
-        return sa.false()
-    if "ShowTicket" in role_rights(profile, None, role):
-        everywhere_but = profile.role_managed - {GLOBAL}
-        where: Any = sa.not_(_in_scopes(everywhere_but)) if everywhere_but else sa.true()
-    else:
-        where = sa.false()
-    granted = {s for s, per in profile.roles.items()
-               if s != GLOBAL and "ShowTicket" in per.get(role, ())}
-    if granted:
-        where = sa.or_(where, _in_scopes(granted))
-    return sa.and_(held, where)
-
-
-def _visible_to(viewer: Actor) -> Any:
-    """A SQL condition selecting the tickets ``viewer`` may see (ShowTicket), for any role.
-
-    Mirrors :func:`hub.accounts.rights.rights_for`: queue-level rights (staff
-    defaults outside managed queues, own and group grants) or a ticket role that
-    gives ShowTicket in the ticket's queue.
-    """
-    if is_unrestricted(viewer):
-        return sa.true()
-    profile = profile_of(viewer)
-    own = {s for s, rights in profile.own.items() if "ShowTicket" in rights}
-    if GLOBAL in own:
-        return sa.true()
-    clauses: list[Any] = []
-    if viewer.role == "staff":
-        if not profile.managed:
-            return sa.true()
-        clauses.append(sa.not_(_in_scopes(profile.managed)))
-    if own:
-        clauses.append(_in_scopes(own))
-    clauses.extend(_role_clause(viewer, profile, role) for role in TICKET_ROLES)
-    return sa.or_(*clauses)
-
-
-def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[str, Any]:
-    if not 1 <= f.limit <= MAX_LIMIT or f.offset < 0:
-        raise ValidationError(f"limit is 1 to {MAX_LIMIT} and offset at least 0")
-    where: list[Any] = [tickets.c.merged_into.is_(None)]
-    where.append(_visible_to(viewer))
-    if f.queue:
-        where.append(sa.func.lower(tickets.c.queue) == f.queue.lower())
-    if f.status:
-        where.append(tickets.c.status.in_(f.status))
-    if f.owner is not None:
-        where.append(tickets.c.owner.is_(None) if f.owner in ("", "Nobody")
-                     else tickets.c.owner == f.owner)
-    if f.requestor:
-        where.append(tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
-            ticket_watchers.c.address == f.requestor.lower(),
-            ticket_watchers.c.role == "requestors")))
-    if f.q:
-        for word in f.q.lower().split()[:10]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(tickets.c.search_text.like(f"%{escaped}%", escape="\\"))
-    if f.updated_after:
-        where.append(tickets.c.updated_at >= f.updated_after)
-    if f.updated_before:
-        where.append(tickets.c.updated_at < f.updated_before)
-    key = f.order.lstrip("-")
-    if key not in ORDERS:
-        raise ValidationError(f"order is one of {sorted(ORDERS)} (prefix - for descending)")
-    column = ORDERS[key]
-    ordering = [column.desc() if f.order.startswith("-") else column.asc(), tickets.c.id.desc()]
-    total = conn.execute(sa.select(sa.func.count()).select_from(tickets).where(*where)).scalar()
-    rows = conn.execute(
-        sa.select(tickets.c.state).where(*where).order_by(*ordering)
-        .limit(f.limit).offset(f.offset)
-    ).all()
-    hidden: dict[str, frozenset[str]] = {}
-    out = []
-    for row in rows:
-        queue = row.state["queue"]
-        if queue not in hidden:
-            hidden[queue] = _internal_fields(conn, queue)
-        out.append(public(row.state, internal_fields=hidden[queue], staff=viewer.is_staff))
-    return {"tickets": out, "total": int(total or 0)}
 
 
 def history(conn: sa.Connection, store: EventStore, viewer: Actor,
@@ -250,7 +160,7 @@ def history(conn: sa.Connection, store: EventStore, viewer: Actor,
     for number in streams:
         events.extend(store.read_stream(conn, Ticket.stream_id_for(number)))
     events.sort(key=lambda e: e.position)
-    hidden = _internal_fields(conn, state["queue"])
+    hidden = internal_fields(conn, state["queue"])
     rights = rights_on(viewer, state)
     privileged = is_unrestricted(viewer) or (
         "ShowTicketComments" in rights and "SeeInternalFields" in rights)
@@ -288,3 +198,81 @@ def _customer_may_see(event: StoredEvent, hidden: frozenset[str]) -> bool:
     if event.type == "TicketFieldChanged":
         return event.data.get("name") not in hidden
     return True
+
+
+@dataclass(frozen=True)
+class TicketBrief:
+    """The few columns mail, metrics and ops need about a ticket (no access check)."""
+
+    id: int
+    queue: str
+    status: str
+    subject: str
+    owner: str | None
+    merged_into: int | None
+
+
+def ticket_brief(conn: sa.Connection, ticket_id: int) -> TicketBrief | None:
+    """A system read of one ticket's queue, status and subject (no merge following)."""
+    row = conn.execute(sa.select(tickets.c.id, tickets.c.queue, tickets.c.status,
+                                 tickets.c.subject, tickets.c.owner, tickets.c.merged_into)
+                       .where(tickets.c.id == int(ticket_id))).first()
+    if row is None:
+        return None
+    return TicketBrief(int(row.id), str(row.queue), str(row.status), str(row.subject),
+                       row.owner, None if row.merged_into is None else int(row.merged_into))
+
+
+def statuses_of(conn: sa.Connection, ticket_ids: list[int]) -> dict[int, str]:
+    """``ticket id -> status`` for the given ids that exist (a system read)."""
+    if not ticket_ids:
+        return {}
+    rows = conn.execute(sa.select(tickets.c.id, tickets.c.status)
+                        .where(tickets.c.id.in_(sorted(set(ticket_ids)))))
+    return {int(r.id): str(r.status) for r in rows}
+
+
+def state_at(conn: sa.Connection, store: EventStore, ticket_id: int,
+             to_position: int | None = None) -> dict[str, Any] | None:
+    """A system read: the ticket's full snapshot replayed up to an event position
+    (reactions use it to see the ticket as it was when their event happened)."""
+    ticket = Ticket(str(int(ticket_id)))
+    ticket.replay(store.read_stream(conn, Ticket.stream_id_for(int(ticket_id)),
+                                    to_position=to_position))
+    return snapshot(ticket) if ticket.exists else None
+
+
+def public_view(state: Mapping[str, Any], *, staff: bool,
+                internal_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A ticket snapshot as a viewer may see it (internal fields and AdminCc removed
+    for non-staff), the shape the API and the pages show."""
+    return public(dict(state), internal_fields=internal_fields, staff=staff)
+
+
+def visible_ids(conn: sa.Connection, viewer: Actor, ticket_ids: list[int],
+                right: str = "ShowTicket") -> set[int]:
+    """Which of ``ticket_ids`` ``viewer`` holds ``right`` on, by :func:`visible` (one query).
+
+    For hits found elsewhere (the search index), so they are filtered by the one rule.
+    """
+    if not ticket_ids:
+        return set()
+    rows = conn.execute(sa.select(tickets.c.id).where(
+        tickets.c.id.in_(sorted(set(ticket_ids))), visible(viewer, right)))
+    return {int(r.id) for r in rows}
+
+
+def reply_opens_new_ticket(conn: sa.Connection, ticket_id: int) -> bool:
+    """Whether a reply to this ticket must open a new (linked) ticket instead of reopening it.
+
+    The queue's ``reopen_policy`` is ``new_ticket`` and the ticket's status is not
+    active in its queue's lifecycle. Mail asks before it files a reply; the rule is
+    the tickets' own (see ``Ticket.correspond``, which reopens under ``reopen``).
+    """
+    brief = ticket_brief(conn, ticket_id)
+    if brief is None:
+        return False
+    queue = find_queue(conn, brief.queue)
+    if queue is None or queue.spec.get("reopen_policy") != "new_ticket":
+        return False
+    return not queue.lifecycle.is_active(brief.status)

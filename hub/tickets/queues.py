@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.actors import Actor
 from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, ValidationError
+from hub.tickets.events import QueueChanged, QueueCreated
 from hub.tickets.fields import FieldSpec
 from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 
@@ -64,10 +65,11 @@ class Queue(Aggregate):
             raise ValidationError(f"reopen_policy is one of {list(REOPEN_POLICIES)}")
         cycle = Lifecycle.from_dict(lifecycle) if lifecycle else DEFAULT_LIFECYCLE
         specs = [FieldSpec.from_dict(f) for f in (custom_fields or [])]
-        self._record("QueueCreated", name=name, description=description,
-                     address=address, comment_address=comment_address,
-                     lifecycle=cycle.as_dict(), custom_fields=[s.as_dict() for s in specs],
-                     reopen_policy=reopen_policy, customers_may_create=customers_may_create)
+        self._record(QueueCreated(
+            name=name, description=description, address=address,
+            comment_address=comment_address, lifecycle=cycle.as_dict(),
+            custom_fields=[s.as_dict() for s in specs], reopen_policy=reopen_policy,
+            customers_may_create=customers_may_create))
 
     def change(self, actor: Actor, **changes: Any) -> None:
         if not actor.can("AdminQueue"):
@@ -85,7 +87,7 @@ class Queue(Aggregate):
             ]
         if changes.get("reopen_policy", "reopen") not in REOPEN_POLICIES:
             raise ValidationError(f"reopen_policy is one of {list(REOPEN_POLICIES)}")
-        self._record("QueueChanged", changes=changes)
+        self._record(QueueChanged(changes=changes))
 
     def _on_QueueCreated(self, data: dict[str, Any]) -> None:
         self.name = data["name"]

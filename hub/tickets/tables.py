@@ -34,6 +34,17 @@ ticket_watchers = sa.Table(
 )
 sa.Index("ix_ticket_watchers_address", ticket_watchers.c.address)
 
+# The desk's queue lists: one queue, unmerged, sorted by number, last update or
+# priority, a page at a time (names kept from when the desk declared them).
+sa.Index("ix_web_tickets_queue_id", tickets.c.queue, tickets.c.merged_into, tickets.c.id)
+sa.Index("ix_web_tickets_queue_updated", tickets.c.queue, tickets.c.merged_into,
+         tickets.c.updated_at)
+sa.Index("ix_web_tickets_queue_priority", tickets.c.queue, tickets.c.merged_into,
+         tickets.c.priority)
+sa.Index("ix_web_tickets_queue_live_status", tickets.c.queue, tickets.c.merged_into,
+         tickets.c.status, tickets.c.id)
+sa.Index("ix_web_tickets_owner_status", tickets.c.owner, tickets.c.status, tickets.c.id)
+
 queues = sa.Table(
     "queues",
     metadata,

@@ -9,23 +9,20 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from hub.accounts import commands as ac
-from hub.accounts.acl import groups_of
-from hub.accounts.rights import GLOBAL, QUEUE_RIGHTS, TICKET_ROLES, rights_for
-from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
+from hub.accounts import queries as aq
+from hub.accounts.queries import GLOBAL, QUEUE_RIGHTS, TICKET_ROLES, rights_for
 from hub.httpapi import hub_of
 from hub.web import listing
-from hub.web.auth import login_required
 from hub.web.desk import bp, send
+from hub.webkit.auth import login_required
 
 
 @bp.get("/account")
 @login_required
 def account(new_token: str | None = None) -> str:
     with hub_of().engine.connect() as conn:
-        tokens = conn.execute(sa.select(api_tokens).where(
-            api_tokens.c.username == g.actor.name, api_tokens.c.revoked_at.is_(None))
-            .order_by(api_tokens.c.created_at)).all()
-        member_of = groups_of(conn, g.actor.name)
+        tokens = aq.active_tokens(conn, g.actor.name)
+        member_of = aq.groups_of(conn, g.actor.name)
     return render_template("account.html", tokens=tokens, groups=member_of,
                            new_token=new_token)
 
@@ -64,14 +61,10 @@ def access() -> str:
             abort(403)
         scopes = {q["key"] for q in administered} | (
             {GLOBAL} if g.actor.role == "admin" else set())
-        grants = conn.execute(sa.select(acl_grants).where(acl_grants.c.scope.in_(scopes))
-                              .order_by(acl_grants.c.scope, acl_grants.c.principal)).all()
-        group_rows = conn.execute(sa.select(groups).order_by(groups.c.name)).all()
-        members = conn.execute(sa.select(group_members)).all()
-        names = list(conn.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
-    by_group: dict[str, list[str]] = {}
-    for m in members:
-        by_group.setdefault(m.group_name, []).append(m.username)
+        grants = aq.grants_in(conn, scopes)
+        group_rows = aq.list_groups(conn)
+        names = [u.name for u in aq.list_users(conn)]
+    by_group = {group.name: list(group.members) for group in group_rows}
     return render_template(
         "access.html", grants=grants, groups=group_rows, members=by_group, users=names,
         queues=administered, is_admin=g.actor.role == "admin", rights=QUEUE_RIGHTS,

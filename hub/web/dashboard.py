@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Response, abort, g, render_template, request
 
-from hub.accounts.rights import rights_for
+from hub.accounts.queries import rights_for
 from hub.httpapi import hub_of
 from hub.web import listing, metrics
-from hub.web.auth import login_required
 from hub.web.desk import bp
+from hub.webkit.auth import login_required
 
 ALL = "_all"
 

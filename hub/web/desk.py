@@ -19,8 +19,9 @@ from hub.eventstore import ConcurrencyError
 from hub.httpapi import hub_of
 from hub.tickets import commands as tc
 from hub.web import listing
-from hub.web.auth import login_required, safe_next, staff_required
-from hub.web.searches import DeleteSearch, SaveSearch, list_searches
+from hub.web.commands import DeleteSearch, SaveSearch
+from hub.web.searches import list_searches
+from hub.webkit.auth import login_required, safe_next, staff_required
 
 bp = Blueprint("desk", __name__, template_folder="templates", static_folder="static",
                static_url_path="/desk/static")

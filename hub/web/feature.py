@@ -10,12 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub.scheduler import register_jobs
+from hub.web import events
+
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("accounts", "ops", "tickets")
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
     from flask import Flask
 
     from hub.bootstrap import Hub
+
+
+__all__ = ["blueprints", "events", "init_app", "register"]
 
 
 def register(hub: Hub) -> None:
@@ -37,8 +44,8 @@ def _metrics_job(hub: Hub, scheduler: BackgroundScheduler) -> None:
 
 def init_app(app: Flask) -> None:
     """Per-app set-up that blueprints alone cannot express."""
-    from hub.web import security
-    from hub.web.auth import load_session_actor
+    from hub.webkit import security
+    from hub.webkit.auth import load_session_actor
 
     security.init_app(app)
     app.before_request(load_session_actor)
@@ -50,7 +57,7 @@ def init_app(app: Flask) -> None:
 
 def blueprints() -> list[Any]:
     from hub.web import account_views, dashboard, ticket_views  # noqa: F401 (routes)
-    from hub.web.auth import bp as auth_bp
     from hub.web.desk import bp as desk_bp
+    from hub.webkit.auth import bp as auth_bp
 
     return [auth_bp, desk_bp]

@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 import rrdtool
-import sqlalchemy as sa
 
 from hub.eventstore import StoredEvent
-from hub.ops.metrics import MetricStore
-from hub.tickets.tables import queues, tickets
+from hub.ops.queries import MetricStore
+from hub.tickets import queries as tq
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -86,10 +85,10 @@ class TicketRatesReactor:
     """Durable: runs in ``hub serve``'s reactor worker, retried on failure."""
 
     name = "desk-ticket-rates"
+    event_types: ClassVar[frozenset[str]] = frozenset({"TicketCreated", "TicketStatusChanged"})
 
     def handles(self, event: StoredEvent) -> bool:
-        return event.stream_id.startswith("ticket-") and event.type in (
-            "TicketCreated", "TicketStatusChanged")
+        return event.stream_id.startswith("ticket-") and event.type in self.event_types
 
     def react(self, hub: Hub, event: StoredEvent) -> None:
         store = metric_store(hub)
@@ -110,14 +109,12 @@ class TicketRatesReactor:
 
 def _queue_and_inactive(hub: Hub, ticket_id: int) -> tuple[str, set[str]] | None:
     with hub.engine.connect() as conn:
-        row = conn.execute(sa.select(tickets.c.queue).where(tickets.c.id == ticket_id)).first()
-        if row is None:
+        brief = tq.ticket_brief(conn, ticket_id)
+        if brief is None:
             return None
-        spec = conn.execute(sa.select(queues.c.spec).where(
-            queues.c.key == row.queue.lower())).scalar()
-    lifecycle: dict[str, Any] = (spec or {}).get("lifecycle") or {}
-    inactive = set(lifecycle.get("inactive") or ("resolved", "rejected", "deleted"))
-    return str(row.queue), inactive
+        lifecycle = tq.lifecycle_of(conn, brief.queue)
+    inactive = set(lifecycle.inactive or tq.DEFAULT_LIFECYCLE.inactive)
+    return brief.queue, inactive
 
 
 def touch_all(hub: Hub, now: dt.datetime | None = None) -> None:

@@ -6,7 +6,6 @@ a search saved today shows today's tickets when opened next week.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,24 +15,13 @@ from hub.domain import Aggregate, NotFoundError, PermissionDeniedError, Validati
 from hub.eventstore import StoredEvent
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.projections import TableProjection
+from hub.web.commands import DeleteSearch, SaveSearch
+from hub.web.events import SearchDeleted, SearchSaved
 from hub.web.tables import saved_searches
 
 SEARCH_KEYS = ("queue", "status", "owner", "requestor", "q", "created_after",
                "created_before", "updated_after", "updated_before", "order")
 MAX_SEARCHES = 100
-
-
-@dataclass(frozen=True)
-class SaveSearch:
-    user: str
-    name: str
-    query: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DeleteSearch:
-    user: str
-    search_id: int
 
 
 class SavedSearches(Aggregate):
@@ -56,14 +44,14 @@ class SavedSearches(Aggregate):
         if len(self.searches) >= MAX_SEARCHES:
             raise ValidationError(f"at most {MAX_SEARCHES} saved searches")
         clean = {k: str(v)[:500] for k, v in query.items() if k in SEARCH_KEYS and v}
-        self._record("SearchSaved", search_id=self.last_id + 1, name=name, query=clean)
+        self._record(SearchSaved(search_id=self.last_id + 1, name=name, query=clean))
         return self.last_id
 
     def delete(self, actor: Actor, search_id: int) -> None:
         self._owner(actor)
         if search_id not in self.searches:
             raise NotFoundError("no such saved search")
-        self._record("SearchDeleted", search_id=search_id)
+        self._record(SearchDeleted(search_id=search_id))
 
     def _on_SearchSaved(self, d: dict[str, Any]) -> None:
         self.searches[d["search_id"]] = d["name"]

@@ -1,7 +1,7 @@
 """Read-model tables of the web feature (declared on hub.db.metadata).
 
-The extra indexes on ``tickets`` serve the desk's queue lists: one queue, unmerged, sorted
-by number, last update or priority, a page at a time.
+The desk's indexes on ``tickets`` (``ix_web_tickets_*``) are declared with that
+table in :mod:`hub.tickets.tables`: the desk does not touch tickets' tables.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hub.db import metadata
-from hub.tickets.tables import tickets
 
 saved_searches = sa.Table(
     "saved_searches",
@@ -20,12 +19,3 @@ saved_searches = sa.Table(
     sa.Column("query", sa.JSON, nullable=False),
     sa.PrimaryKeyConstraint("username", "search_id"),
 )
-
-sa.Index("ix_web_tickets_queue_id", tickets.c.queue, tickets.c.merged_into, tickets.c.id)
-sa.Index("ix_web_tickets_queue_updated", tickets.c.queue, tickets.c.merged_into,
-         tickets.c.updated_at)
-sa.Index("ix_web_tickets_queue_priority", tickets.c.queue, tickets.c.merged_into,
-         tickets.c.priority)
-sa.Index("ix_web_tickets_queue_live_status", tickets.c.queue, tickets.c.merged_into,
-         tickets.c.status, tickets.c.id)
-sa.Index("ix_web_tickets_owner_status", tickets.c.owner, tickets.c.status, tickets.c.id)

@@ -11,28 +11,25 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from hub.accounts.rights import rights_on
+from hub.accounts.queries import rights_on
 from hub.domain import NotFoundError, ValidationError
 from hub.httpapi import hub_of
 from hub.tickets import commands as tc
 from hub.tickets import queries as q
-from hub.tickets.snapshot import public
 from hub.web import listing
 from hub.web.attachments import (
     attachment_response,
     find_attachment,
     store_uploads,
 )
-from hub.web.auth import login_required
 from hub.web.desk import bp, int_arg, send
-from hub.web.render import describe
+from hub.webkit.auth import login_required
+from hub.webkit.render import describe
 
 
 def _queue_spec(conn: Any, name: str) -> dict[str, Any]:
-    for row in listing.queue_rows(conn):
-        if row["name"].lower() == name.lower():
-            return dict(row["spec"])
-    return {}
+    found = q.find_queue(conn, name)
+    return dict(found.spec) if found is not None and not found.disabled else {}
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -49,7 +46,7 @@ def ticket(ticket_id: int) -> Any:
         internal = frozenset(f["name"] for f in fields if f.get("internal"))
         rights = rights_on(g.actor, state)
         staff = g.actor.is_staff
-        current = public(state, internal_fields=internal, staff=staff)
+        current = q.public_view(state, internal_fields=internal, staff=staff)
         events = q.history(conn, hub.store, g.actor, ticket_id)
         shown = current
         if as_of:

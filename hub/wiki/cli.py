@@ -1,4 +1,4 @@
-"""``hub wiki import DIR``, ``hub wiki digest`` and ``hub wiki demo``."""
+"""``hub wiki import DIR`` and ``hub wiki demo`` (digests are ``hub mail digest``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hub.bootstrap import bootstrap
 
 @click.group("wiki")
 def wiki_group() -> None:
-    """The knowledge base: import from TWiki/Foswiki, digests, demo content."""
+    """The knowledge base: import from TWiki/Foswiki, demo content."""
 
 
 @wiki_group.command("import")
@@ -19,7 +19,6 @@ def wiki_group() -> None:
 @click.option("--web", "webs", multiple=True, help="import only this web (repeatable)")
 def import_cmd(directory: Path, webs: tuple[str, ...]) -> None:
     """Import a TWiki/Foswiki data/ tree (with RCS history) and its pub/ attachments."""
-    from hub.search.indexer import catch_up
     from hub.wiki.importer import import_tree
 
     hub = bootstrap()
@@ -28,21 +27,14 @@ def import_cmd(directory: Path, webs: tuple[str, ...]) -> None:
         click.echo(f"skipped {problem}", err=True)
     click.echo(f"imported {report.topics} topics, {report.revisions} revisions, "
                f"{report.attachments} attachments")
-    catch_up(hub)  # index now unless a running server is already indexing
-
-
-@wiki_group.command("digest")
-def digest_cmd() -> None:
-    """Send the due subscription digests now (the scheduler does this hourly)."""
-    from hub.wiki.digest import send_digests
-
-    click.echo(f"sent {send_digests(bootstrap())} digest(s)")
+    # The search index catches up from the new events by itself (its reactor in
+    # `hub serve`); `hub search sync` does it at once without a server.
 
 
 @wiki_group.command("demo")
 def demo_cmd() -> None:
     """Create the demo topics (Main.WebHome, Runbooks.DrainWebNode) if missing."""
-    from hub.wiki.setup import create_demo
+    from hub.wiki.commands import install_demo
 
-    created = create_demo(bootstrap())
+    created = install_demo(bootstrap())
     click.echo(f"created {', '.join(created) or 'nothing (all present)'}")

@@ -1,25 +1,36 @@
-"""Wiki feature wiring: handlers, projections, the digest job, routes and CLI."""
+"""Wiki feature wiring: handlers, projections, routes, CLI and OpenAPI paths.
+
+Importing ``hub.wiki.events`` registers the wiki's event types before anything
+replays a stream.  The subscription digest is composed and sent by the mail feature
+from ``hub.wiki.queries`` reads.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from hub.wiki import events
+
+#: The features this one uses (checked at start-up).
+NEEDS: tuple[str, ...] = ("tickets",)
 
 if TYPE_CHECKING:
     from flask import Flask
 
     from hub.bootstrap import Hub
 
+__all__ = ["blueprints", "cli_commands", "events", "init_app", "openapi_paths", "register"]
+
 
 def register(hub: Hub) -> None:
-    """Register this feature's command handlers, projections and scheduler job."""
-    from hub.wiki import digest, handlers
+    """Register this feature's command handlers, projections and render caches."""
+    from hub.wiki import handlers
     from hub.wiki.projections import WikiProjection, WikiSubscriptionsProjection
     from hub.wiki.rendering import RenderCache
 
     handlers.register(hub.bus)
     hub.runner.register(WikiProjection())
     hub.runner.register(WikiSubscriptionsProjection())
-    digest.register_job()
     hub.services["wiki_render_cache"] = RenderCache()
     hub.services["wiki_macro_cache"] = RenderCache(1024)
 
@@ -33,7 +44,7 @@ def blueprints() -> list[Any]:
 
 def init_app(app: Flask) -> None:
     """The JSON API authenticates with bearer tokens (PUT/POST), so CSRF does not apply."""
-    from hub.web.security import csrf
+    from hub.webkit.security import csrf
 
     csrf.exempt(app.blueprints["wiki_api"])
 
@@ -42,3 +53,10 @@ def cli_commands() -> list[Any]:
     from hub.wiki.cli import wiki_group
 
     return [wiki_group]
+
+
+def openapi_paths() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The wiki (and search) API paths and component schemas for ``/api/v1/openapi.json``."""
+    from hub.wiki.openapi import WIKI_PATHS, WIKI_SCHEMAS
+
+    return WIKI_PATHS, WIKI_SCHEMAS

@@ -20,6 +20,7 @@ from hub.domain import (
     StateConflictError,
     ValidationError,
 )
+from hub.wiki import events as ev
 
 NAME_RE = re.compile(r"^[A-Z][A-Za-z0-9_]{0,99}$")
 MAX_TEXT = 1_000_000
@@ -78,18 +79,16 @@ class Page(Aggregate):
         created = not self.live
         if created:
             check_name(self.web, self.topic)
-            self._record("PageCreated", web=self.web, topic=self.topic, parent=parent)
+            self._record(ev.PageCreated(web=self.web, topic=self.topic, parent=parent))
         elif text == self.text and (parent is None or parent == self.parent):
             return False
         elif parent is not None and parent != self.parent:
-            self._record("PageParentChanged", parent=parent or None)
+            self._record(ev.PageParentChanged(parent=parent or None))
         if created or text != self.text:
-            data: dict[str, Any] = {"revision": current + 1, "text": text,
-                                    "author": author or actor.name, "summary": summary,
-                                    "base_revision": base_revision}
-            if original_at:
-                data["original_at"] = original_at
-            self._record("PageRevised", **data)
+            self._record(ev.PageRevised(revision=current + 1, text=text,
+                                        author=author or actor.name, summary=summary,
+                                        base_revision=base_revision,
+                                        original_at=original_at or None))
         return True
 
     def restore(self, actor: Actor, revision: int, text: str) -> None:
@@ -98,8 +97,9 @@ class Page(Aggregate):
             raise PermissionDeniedError(f"you may not change {self.id}")
         if not 1 <= revision < self.revision:
             raise ValidationError(f"revision is 1 to {self.revision - 1}")
-        self._record("PageRestored", revision=self.revision + 1, text=text, author=actor.name,
-                     summary=f"restored revision {revision}", restored_from=revision)
+        self._record(ev.PageRestored(revision=self.revision + 1, text=text, author=actor.name,
+                                     summary=f"restored revision {revision}",
+                                     restored_from=revision))
 
     def rename_to(self, actor: Actor, target: Page) -> None:
         self._require_live()
@@ -110,18 +110,19 @@ class Page(Aggregate):
         if target.id == self.id:
             raise ValidationError("the new name is the old name")
         check_name(target.web, target.topic)
-        self._record("PageRenamed", to_web=target.web, to_topic=target.topic)
-        target._record("PageMovedIn", web=target.web, topic=target.topic,
-                       from_web=self.web, from_topic=self.topic, revision=self.revision,
-                       text=self.text, parent=self.parent, fields=self.fields,
-                       attachments=self.attachments)
+        self._record(ev.PageRenamed(to_web=target.web, to_topic=target.topic))
+        target._record(ev.PageMovedIn(web=target.web, topic=target.topic,
+                                      from_web=self.web, from_topic=self.topic,
+                                      revision=self.revision, text=self.text,
+                                      parent=self.parent, fields=self.fields,
+                                      attachments=self.attachments))
 
     def set_fields(self, actor: Actor, fields: dict[str, str]) -> None:
         self._require_live()
         if not actor.can(CHANGE):
             raise PermissionDeniedError(f"you may not change {self.id}")
         if fields != self.fields:
-            self._record("PageFieldsSet", fields=fields)
+            self._record(ev.PageFieldsSet(fields=fields))
 
     def attach(self, actor: Actor, *, name: str, sha256: str, size: int, content_type: str,
                comment: str = "") -> int:
@@ -131,9 +132,9 @@ class Page(Aggregate):
         if not ATTACHMENT_NAME.match(name) or ".." in name:
             raise ValidationError("attachment names are letters, digits, space and ._+-")
         version = self.attachments.get(name, 0) + 1
-        self._record("AttachmentAdded", name=name, version=version, sha256=sha256, size=size,
-                     content_type=content_type[:200], comment=comment[:500],
-                     author=actor.name)
+        self._record(ev.AttachmentAdded(name=name, version=version, sha256=sha256, size=size,
+                                        content_type=content_type[:200],
+                                        comment=comment[:500], author=actor.name))
         return version
 
     # -- appliers -------------------------------------------------------------------
@@ -187,16 +188,16 @@ class WikiSubscription(Aggregate):
         self._own(actor)
         check_name(web, topic or "WebHome")
         if (web, topic) not in self.targets:
-            self._record("WikiSubscribed", web=web, topic=topic)
+            self._record(ev.WikiSubscribed(web=web, topic=topic))
 
     def unsubscribe(self, actor: Actor, web: str, topic: str) -> None:
         self._own(actor)
         if (web, topic) in self.targets:
-            self._record("WikiUnsubscribed", web=web, topic=topic)
+            self._record(ev.WikiUnsubscribed(web=web, topic=topic))
 
     def digest_sent(self, upto: int, count: int) -> None:
         if upto > self.upto:
-            self._record("WikiDigestSent", upto=upto, count=count)
+            self._record(ev.WikiDigestSent(upto=upto, count=count))
 
     def _own(self, actor: Actor) -> None:
         if actor.name != self.id and not actor.can("AdminUsers"):

@@ -1,22 +1,45 @@
 """Read side of the wiki: pages, history, diffs, backlinks, tree, changes, attachments.
 
-``get_page`` and ``can_execute`` are the runbook engine's entry points; every
+``get_page``, ``can_execute`` and ``split_code`` (topic text as prose and fences) are
+the runbook engine's entry points, ``page_for_index``, ``access_for`` and
+``customer_view_scope`` the search index's, the digest reads the mail feature's; every
 ``viewer``-taking function applies the topic ACLs and raises ``NotFoundError`` when
 the viewer may not view (so a protected topic's existence is not revealed).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.actors import Actor
 from hub.domain import NotFoundError, ValidationError
-from hub.tickets.snapshot import iso
-from hub.wiki.access import Access
+from hub.wiki.access import Access as Access
 from hub.wiki.diff import side_by_side, unified
-from hub.wiki.tables import wiki_attachments, wiki_links, wiki_pages, wiki_revisions
+from hub.wiki.indexing import IndexedPage as IndexedPage
+from hub.wiki.indexing import ViewScope as ViewScope
+from hub.wiki.indexing import customer_view_scope as customer_view_scope
+from hub.wiki.indexing import page_for_index as page_for_index
+from hub.wiki.tables import (
+    wiki_attachments,
+    wiki_digests,
+    wiki_links,
+    wiki_pages,
+    wiki_revisions,
+    wiki_subscriptions,
+)
+from hub.wiki.wikiwords import Segment as Segment
+from hub.wiki.wikiwords import split_code as split_code
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """Stored naive-UTC datetimes as ``...Z`` strings (the same format tickets use)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
+
 
 _PAGE = sa.select(wiki_pages).where(wiki_pages.c.web == sa.bindparam("w"),
                                     wiki_pages.c.topic == sa.bindparam("t"),
@@ -42,6 +65,20 @@ def page_exists(conn: sa.Connection, web: str, topic: str) -> bool:
 
 def can(conn: sa.Connection, actor: Actor, action: str, web: str, topic: str) -> bool:
     return Access(conn, actor).allowed(action, web, topic)
+
+
+def access_for(conn: sa.Connection, actor: Actor) -> Access:
+    """The wiki's one ACL decision for ``actor``, caching preferences for one request.
+
+    ``access.allowed("VIEW", web, topic, acl)`` is what every list, search and page
+    view asks; build one per request (it caches groups and web preferences).
+    """
+    return Access(conn, actor)
+
+
+def can_view(conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
+    """May ``actor`` view ``web.topic``? (One-off check; use ``access_for`` for many.)"""
+    return Access(conn, actor).allowed("VIEW", web, topic)
 
 
 def can_execute(conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
@@ -190,3 +227,54 @@ def attachment(conn: sa.Connection, viewer: Actor, web: str, topic: str, name: s
                 if version is None or v["version"] == version:
                     return {"name": name, **v}
     raise NotFoundError(f"no attachment {name!r} on {web}.{topic}")
+
+
+# -- subscription digests (composed and sent by the mail feature) ------------------------
+
+MAX_DIGEST_ITEMS = 200
+
+
+def digests_due(conn: sa.Connection, head: int) -> list[tuple[str, int]]:
+    """``(username, upto)`` of subscribers whose last digest is behind position ``head``.
+
+    Record a digest with ``commands.RecordDigestSent(username, upto=head, count)``, also
+    when there was nothing to send, so the user is not asked about again until new events.
+    """
+    rows = conn.execute(sa.select(wiki_digests.c.username, wiki_digests.c.upto)
+                        .where(wiki_digests.c.upto < head)
+                        .order_by(wiki_digests.c.username)).all()
+    return [(str(r.username), int(r.upto)) for r in rows]
+
+
+def subscriptions(conn: sa.Connection, username: str) -> list[tuple[str, str]]:
+    """The user's ``(web, topic)`` subscriptions; ``topic`` is empty for a whole web."""
+    rows = conn.execute(sa.select(wiki_subscriptions.c.web, wiki_subscriptions.c.topic)
+                        .where(wiki_subscriptions.c.username == username)
+                        .order_by(wiki_subscriptions.c.web, wiki_subscriptions.c.topic)).all()
+    return [(str(r.web), str(r.topic)) for r in rows]
+
+
+def changes_since(conn: sa.Connection, viewer: Actor, upto: int, head: int,
+                  limit: int = MAX_DIGEST_ITEMS) -> list[dict[str, Any]]:
+    """Revisions after ``upto`` (up to ``head``) in ``viewer``'s subscriptions.
+
+    Oldest first, ``{web, topic, revision, author, summary}``, only topics ``viewer``
+    (the subscriber, as built by accounts) may view.
+    """
+    targets = subscriptions(conn, viewer.name)
+    if not targets:
+        return []
+    conditions = [sa.and_(wiki_revisions.c.web == w, wiki_revisions.c.topic == t) if t
+                  else wiki_revisions.c.web == w for w, t in targets]
+    rows = conn.execute(
+        sa.select(wiki_revisions.c.web, wiki_revisions.c.topic, wiki_revisions.c.revision,
+                  wiki_revisions.c.author, wiki_revisions.c.summary, wiki_pages.c.acl)
+        .join(wiki_pages, sa.and_(wiki_pages.c.web == wiki_revisions.c.web,
+                                  wiki_pages.c.topic == wiki_revisions.c.topic))
+        .where(wiki_revisions.c.position > upto, wiki_revisions.c.position <= head,
+               sa.or_(*conditions))
+        .order_by(wiki_revisions.c.position).limit(limit)).all()
+    access = Access(conn, viewer)
+    return [{"web": r.web, "topic": r.topic, "revision": r.revision, "author": r.author,
+             "summary": r.summary} for r in rows
+            if access.allowed("VIEW", r.web, r.topic, r.acl)]

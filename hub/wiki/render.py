@@ -1,10 +1,12 @@
 """Render a wiki topic: TWiki macros, then Markdown with wiki extensions, then nh3.
 
 Links are made by Markdown inline patterns (not by regexes over HTML), so code spans,
-code blocks and existing links are never rewritten.  ``op`` fences become runbook
-step cards.  Everything, including our own markup, passes through a wiki-specific
-nh3 allow-list at the end, so a bug in an extension cannot open an XSS hole: no
-script, no event-handler attribute and only http/https/mailto/relative URLs survive.
+code blocks and existing links are never rewritten.  Fences with a registered info
+string (runbooks registers ``op``) go to their renderer (``hub.wiki.fences``).
+Everything, including our own markup and plug-in output, passes through a
+wiki-specific nh3 allow-list at the end, so a bug in an extension cannot open an XSS
+hole: no script, no event-handler attribute and only http/https/mailto/relative URLs
+survive.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import xml.etree.ElementTree as etree
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -24,24 +26,11 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 
-from hub.runbooks.steps import StepSpec, parse_params, parse_step
+from hub.wiki import fences
 from hub.wiki.macros import MacroContext, expand, topic_href
 from hub.wiki.wikiwords import BRACKET_RE, WIKIWORD_RE, resolve_target, split_code
 
 ExistsFn = Callable[[str, str], bool]
-
-
-@dataclass(frozen=True)
-class StepRunInfo:
-    """Run state shown on a step card (from the run read model)."""
-
-    state: str
-    approved_by: str | None = None
-    plan: str = ""
-    output: str = ""
-
-
-StepDecorator = Callable[[StepSpec], StepRunInfo | None]
 
 
 @dataclass
@@ -56,10 +45,12 @@ class Rendered:
 class _State:
     """Per-render state shared by the extension's processors."""
 
-    def __init__(self, web: str, exists: ExistsFn, decorate: StepDecorator | None) -> None:
+    def __init__(self, web: str, topic: str, exists: ExistsFn,
+                 fence_context: Mapping[str, Any]) -> None:
         self.web = web
+        self.topic = topic
         self.exists_fn = exists
-        self.decorate = decorate
+        self.fence_context = fence_context
         self.links: set[tuple[str, str]] = set()
         self.errors: list[str] = []
         self._cache: dict[tuple[str, str], bool] = {}
@@ -122,8 +113,11 @@ class _BracketPattern(InlineProcessor):
         return self.state.link(web, topic, label, anchor), m.start(0), m.end(0)
 
 
-class _StepPreprocessor(Preprocessor):
-    """Turn ``op``/``params`` fences into stashed HTML before ``fenced_code`` sees them."""
+class _FencePreprocessor(Preprocessor):
+    """Hand fences with a registered info string to their renderer, before ``fenced_code``.
+
+    The HTML is stashed so Markdown leaves it alone; the final nh3 pass still applies.
+    """
 
     def __init__(self, state: _State, md: markdown.Markdown) -> None:
         super().__init__(md)
@@ -131,76 +125,24 @@ class _StepPreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
-        n = 0
+        counts: dict[str, int] = {}
         for seg in split_code("\n".join(lines)):
-            lang, body = seg.lang, seg.body
-            if lang == "op":
-                n += 1
-                html = self.step(body, n, numbered=True)
-            elif lang == "op-included":
-                html = self.step(body, 0, numbered=False)
-            elif lang == "params":
-                html = self.params(body)
-            else:
+            render_fence = fences.renderer(seg.lang) if seg.lang else None
+            if render_fence is None:
                 out.append(seg.text)
                 continue
+            counts[seg.lang] = counts.get(seg.lang, 0) + 1
+            block = fences.FencedBlock(seg.lang, seg.body, counts[seg.lang], self.state.web,
+                                       self.state.topic, self.state.fence_context)
+            try:
+                html = render_fence(block)
+            except Exception as exc:  # a broken plug-in must not break the page
+                block.errors.append(f"{seg.lang} block {block.index}: rendering failed "
+                                    f"({type(exc).__name__})")
+                html = f"<pre><code>{escape(seg.body)}</code></pre>"
+            self.state.errors.extend(block.errors)
             out.append(f"\n\n{self.md.htmlStash.store(html)}\n\n")
         return "".join(out).split("\n")
-
-    def step(self, body: str, n: int, *, numbered: bool) -> str:
-        spec, errors = parse_step(body, max(n, 1))
-        if spec is None:
-            self.state.errors.extend(errors if numbered else [f"included {e}" for e in errors])
-            items = "".join(f"<li>{escape(e)}</li>" for e in errors)
-            return (f'<div class="runbook-step runbook-step-error"><pre><code>{escape(body)}'
-                    f'</code></pre><ul class="wiki-notice">{items}</ul></div>')
-        info = self.state.decorate(spec) if self.state.decorate and numbered else None
-        classes = "runbook-step" + ("" if numbered else " runbook-step-included")
-        classes += f" step-state-{info.state}" if info and re.fullmatch(r"[a-z]+", info.state) \
-            else ""
-        number = f'<span class="step-number">Step {n}</span> ' if numbered else ""
-        approval = ('<span class="step-approval approval-required">approval required</span>'
-                    if spec.approval == "required" else "")
-        rows = "".join(f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
-                       for k, v in spec.params.items())
-        extra = []
-        if spec.timeout:
-            extra.append(f"<li>timeout: {spec.timeout}s</li>")
-        if spec.verify is not None:
-            extra.append(f"<li>verify: <code>{escape(str(spec.verify))}</code></li>")
-        html = (f'<div class="{classes}" data-step="{n}"><p class="step-head">{number}'
-                f'<strong class="step-name">{escape(spec.name)}</strong> '
-                f'<code class="step-action">{escape(spec.action)}</code> {approval}</p>'
-                f'<table class="step-params"><tbody>{rows}</tbody></table>')
-        if extra:
-            html += f'<ul class="step-meta">{"".join(extra)}</ul>'
-        if info is not None:
-            html += _run_info(info)
-        return html + "</div>"
-
-    def params(self, body: str) -> str:
-        specs, errors = parse_params(body)
-        self.state.errors.extend(errors)
-        rows = "".join(
-            f"<tr><td><code>{escape(p.name)}</code></td><td>{escape(p.type)}</td>"
-            f"<td>{'yes' if p.required else 'no'}</td>"
-            f"<td>{escape('' if p.default is None else str(p.default))}</td>"
-            f"<td>{escape(', '.join(p.choices) or p.description)}</td></tr>"
-            for p in specs
-        )
-        head = "".join(f"<th>{h}</th>" for h in ("Parameter", "Type", "Required", "Default", ""))
-        return (f'<div class="runbook-params"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{rows}</tbody></table></div>")
-
-
-def _run_info(info: StepRunInfo) -> str:
-    by = f" (approved by {escape(info.approved_by)})" if info.approved_by else ""
-    html = f'<p class="step-status">State: <strong>{escape(info.state)}</strong>{by}</p>'
-    if info.plan:
-        html += f'<pre class="step-plan"><code>{escape(info.plan)}</code></pre>'
-    if info.output:
-        html += f'<pre class="step-output"><code>{escape(info.output)}</code></pre>'
-    return html
 
 
 class WikiExtension(Extension):
@@ -209,7 +151,7 @@ class WikiExtension(Extension):
         self.state = state
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        md.preprocessors.register(_StepPreprocessor(self.state, md), "runbook_steps", 27)
+        md.preprocessors.register(_FencePreprocessor(self.state, md), "wiki_fences", 27)
         md.inlinePatterns.register(_BracketPattern(self.state, md), "wiki_bracket", 175)
         md.inlinePatterns.register(_WikiWordPattern(self.state, md), "wikiword", 45)
 
@@ -221,7 +163,7 @@ def render(
     topic: str,
     exists: ExistsFn,
     macros: MacroContext | None = None,
-    step_state: StepDecorator | None = None,
+    fence_context: Mapping[str, Any] | None = None,
     cache: MutableMapping[str, Any] | None = None,
 ) -> Rendered:
     """Render topic text to sanitised HTML; problems are reported, never raised.
@@ -229,17 +171,19 @@ def render(
     With a ``cache``, the Markdown phase (the expensive part) is reused when the
     macro-expanded text is identical and every linked topic still exists or not as
     before; macros are expanded for every render, so their data is always fresh.
+    ``fence_context`` is passed to registered fenced-block renderers (see
+    ``hub.wiki.commands.register_fenced_renderer``); a render with one is not cached.
     """
     expansion = expand(text, web=web, topic=topic, context=macros)
     key = None
-    if cache is not None and step_state is None:
+    if cache is not None and fence_context is None:
         key = hashlib.sha256(f"{web}\0{topic}\0{expansion.text}".encode()).hexdigest()
         hit = cache.get(key)
         if hit is not None and all(bool(exists(*k)) == v for k, v in hit[1].items()):
             done: Rendered = hit[0]
             return Rendered(done.html, list(done.toc), set(done.links), expansion.includes,
                             [*expansion.errors, *done.errors])
-    state = _State(web, exists, step_state)
+    state = _State(web, topic, exists, fence_context or {})
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc", WikiExtension(state)],
         extension_configs={"toc": {"marker": "[TOC]", "toc_class": "toc"}},

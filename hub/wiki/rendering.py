@@ -1,8 +1,9 @@
 """Render a topic for one reader: macros backed by the hub, with the reader's rights.
 
 ``%INCLUDE%`` only sees topics the reader may view, ``%TICKETS%`` goes through
-``list_tickets`` with the reader as viewer, ``%SEARCH%`` through the one search index
-(filtered by the reader's rights).  The pure renderer sanitises everything.
+``list_tickets`` with the reader as viewer, ``%SEARCH%`` through the page search the
+search feature registered (``commands.register_page_search``; filtered by the reader's
+rights).  The pure renderer sanitises everything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from hub.actors import Actor
 from hub.tickets.queries import TicketFilter, list_tickets
 from hub.wiki.access import Access
+from hub.wiki.commands import PAGE_SEARCH_SERVICE, PageSearch
 from hub.wiki.macros import MacroContext
 from hub.wiki.queries import get_page
 from hub.wiki.render import Rendered, render
@@ -101,12 +103,14 @@ def macro_context(hub: Hub, conn: sa.Connection, viewer: Actor, access: Access) 
             cache[key] = rows
         return list(rows)
 
+    page_search: PageSearch | None = hub.services.get(PAGE_SEARCH_SERVICE)
+
     def search(query: str, web: str, limit: int) -> Sequence[Mapping[str, Any]]:
-        from hub.search.service import search_pages
+        assert page_search is not None
+        return page_search(hub, conn, viewer, query, web=web, limit=limit, access=access)
 
-        return search_pages(hub, conn, viewer, query, web=web, limit=limit, access=access)
-
-    return MacroContext(include=include, search=search, tickets=tickets)
+    return MacroContext(include=include, search=search if page_search else None,
+                        tickets=tickets)
 
 
 def render_page(hub: Hub, conn: sa.Connection, viewer: Actor, web: str, topic: str,

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from hub.domain import DomainError, NotFoundError, PermissionDeniedError
 from hub.httpapi import hub_of
-from hub.web.auth import login_required
+from hub.webkit.auth import login_required
 from hub.wiki import commands as c
 from hub.wiki import leases
 from hub.wiki import queries as q

@@ -43,6 +43,11 @@ runbook = "Runbooks.DrainWebNode"
 runbook_params = { node = "web-02" }
 
 [[alert_routes]]
+name = "unusable runbook name"
+service = "Bogus*"
+runbook = "NoDotInName"
+
+[[alert_routes]]
 name = "typo queue"
 service = "Disk*"
 queue = "NoSuchQueue"
@@ -215,3 +220,21 @@ def test_routed_runbook_is_suggested_on_the_new_ticket(ops_hub: Hub) -> None:
     other = send(ops_hub, nagios("db-02", service="Replication"))
     with ops_hub.engine.connect() as conn:
         assert suggestions_for(conn, other["ticket_id"]) == []
+
+
+def test_routed_runbook_is_suggested_once_also_when_the_durable_reactor_runs(
+        ops_hub: Hub) -> None:
+    from hub.reactors import run_once
+    from hub.runbooks.reactors import AlertRunbookSuggester
+    from hub.runbooks.suggestions import suggestions_for
+
+    reactor = next(r for r in ops_hub.reactors if isinstance(r, AlertRunbookSuggester))
+    run_once(ops_hub, reactor)  # a new reactor starts at the head
+    opened = send(ops_hub, nagios("web-03", service="HTTP"))
+    bad = send(ops_hub, nagios("app-09", service="Bogus"))
+    assert run_once(ops_hub, reactor) > 0  # the reactor sees both alerts again
+    with ops_hub.engine.connect() as conn:
+        assert len(suggestions_for(conn, opened["ticket_id"])) == 1
+    assert notes(ops_hub, opened["ticket_id"]).count("Suggested runbook") == 1
+    assert notes(ops_hub, bad["ticket_id"]).count(
+        "Suggested runbook not attached: runbook 'NoDotInName' is not a Web.Topic name") == 1

@@ -8,14 +8,14 @@ from collections import Counter
 import pytest
 from ops_support import HaproxyEnv
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     HaproxySettings,
     OperationError,
     Pool,
     TargetNotAllowedError,
     VerifyError,
 )
-from hub.ops.drivers.haproxy import HaproxyClient, LbDrain, LbReady
+from hub.drivers.haproxy import HaproxyClient, LbDrain, LbReady
 
 
 def fetch(port: int) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub.ops.drivers.base import IpvsMember, IpvsSettings, OperationError, Pool
-from hub.ops.drivers.ipvs import (
+from hub.drivers.base import IpvsMember, IpvsSettings, OperationError, Pool
+from hub.drivers.ipvs import (
     FWD_METHODS,
     IpvsDrain,
     IpvsDriver,

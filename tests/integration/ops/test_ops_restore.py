@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.ops.drivers.base import Plan, TargetNotAllowedError, VerifyError
-from hub.ops.drivers.restore import BackupRestore
+from hub.drivers.base import Plan, TargetNotAllowedError, VerifyError
+from hub.drivers.restore import BackupRestore
 
 pytestmark = pytest.mark.skipif(
     shutil.which("rsync") is None, reason="rsync binary not installed (Debian package 'rsync')"

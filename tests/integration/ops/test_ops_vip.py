@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from ops_support import FETCH_SCRIPT, NAME_SERVER_SCRIPT, run
 
-from hub.ops.drivers.base import TargetNotAllowedError, VerifyError
-from hub.ops.drivers.vip import KeepalivedFailover, VipConfig, VipFailover, VipHost
+from hub.drivers.base import TargetNotAllowedError, VerifyError
+from hub.drivers.vip import KeepalivedFailover, VipConfig, VipFailover, VipHost
 
 VIP = "10.231.0.100"
 ADDRS = {"A": "10.231.0.11", "B": "10.231.0.12", "C": "10.231.0.10"}

@@ -11,7 +11,7 @@ from ops_support import HaproxyEnv, wait_for
 from runbooks_support import Env
 
 from hub.db import WRITE
-from hub.ops.drivers.haproxy import HaproxyClient
+from hub.drivers.haproxy import HaproxyClient
 from hub.runbooks import leases
 
 RUNBOOK = """\

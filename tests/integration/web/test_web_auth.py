@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from web_support import PASSWORD, Desk, api, build_desk, login
 
-from hub.web.auth import MAX_FAILURES, throttle
+from hub.webkit.auth import MAX_FAILURES, throttle
 
 
 @pytest.fixture

@@ -64,10 +64,10 @@ def test_role_grants_replace_role_defaults_and_customers_stay_capped(desk: Desk)
 
 def test_only_admins_and_queue_admins_change_rights(desk: Desk) -> None:
     alice = desk.hub.bus
-    from hub.accounts.auth import actor_for_user
+    from hub.accounts.queries import actor_for_name
 
     with desk.hub.engine.connect() as conn:
-        staff = actor_for_user(conn, "alice", "web")
+        staff = actor_for_name(conn, "alice", "web")
     assert staff is not None
     with pytest.raises(PermissionDeniedError):
         alice.handle(ac.GrantRight(scope="General", principal="user:alice", right="DeleteTicket"),

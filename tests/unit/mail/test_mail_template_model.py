@@ -33,3 +33,24 @@ def test_staff_may_not_edit_templates() -> None:
 def test_bad_templates_are_refused(name: str, subject: str, text: str) -> None:
     with pytest.raises(ValidationError):
         MailTemplateOverride(name).set(ADMIN, subject, text, None)
+
+
+def test_template_events_keep_the_stored_keys() -> None:
+    """Databases written before typed events hold these payloads; they must still read."""
+    from hub.event_registry import decode
+    from hub.mail.events import MailTemplateChanged, MailTemplateReset
+
+    template = MailTemplateOverride("autoreply")
+    template.set(ADMIN, "Hi", "body", "<p>body</p>")
+    template.reset(ADMIN)
+    changed, reset = template.pending
+    assert changed.data == {"name": "autoreply", "subject": "Hi", "text": "body",
+                            "html": "<p>body</p>"}
+    assert reset.data == {"name": "autoreply"}
+    old = {"name": "autoreply", "subject": "Hi", "text": "body", "html": None}
+    assert decode("MailTemplateChanged", 1, old) == MailTemplateChanged(
+        name="autoreply", subject="Hi", text="body")
+    assert decode("MailTemplateReset", 1, {"name": "x"}) == MailTemplateReset(name="x")
+    replayed = MailTemplateOverride("autoreply")
+    replayed._on_MailTemplateChanged(old)
+    assert replayed.template is not None and replayed.template.html is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     OperationError,
     OperationTimeoutError,
     Pool,

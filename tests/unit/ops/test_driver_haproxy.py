@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.ops.drivers.base import HaproxySettings, OperationError, Pool, TargetNotAllowedError
-from hub.ops.drivers.haproxy import (
+from hub.drivers.base import HaproxySettings, OperationError, Pool, TargetNotAllowedError
+from hub.drivers.haproxy import (
     HaproxyClient,
     LbDrain,
     parse_servers_state,

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pyroute2.netlink.generic import ipvs as genl
 
-from hub.ops.drivers import ipvs as mod
-from hub.ops.drivers.base import IpvsMember, IpvsSettings, OperationError, Pool, VerifyError
-from hub.ops.drivers.ipvs import (
+from hub.drivers import ipvs as mod
+from hub.drivers.base import IpvsMember, IpvsSettings, OperationError, Pool, VerifyError
+from hub.drivers.ipvs import (
     DestInfo,
     IpvsDrain,
     IpvsReady,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.ops.drivers import Pool, TargetNotAllowedError, VipConfig, VipHost, build_operations
-from hub.ops.drivers.haproxy import LbDrain
-from hub.ops.drivers.ipvs import IpvsReady
-from hub.ops.drivers.registry import LbDispatch, VipDispatch
-from hub.ops.drivers.vip import KeepalivedFailover, VipFailover
+from hub.drivers import Pool, TargetNotAllowedError, VipConfig, VipHost, build_operations
+from hub.drivers.haproxy import LbDrain
+from hub.drivers.ipvs import IpvsReady
+from hub.drivers.registry import LbDispatch, VipDispatch
+from hub.drivers.vip import KeepalivedFailover, VipFailover
 
 
 def test_dispatch(tmp_path: Path) -> None:

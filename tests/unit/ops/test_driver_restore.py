@@ -6,8 +6,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from hub.ops.drivers.base import TargetNotAllowedError
-from hub.ops.drivers.restore import check_name, parse_itemized, relative_backup_path
+from hub.drivers.base import TargetNotAllowedError
+from hub.drivers.restore import check_name, parse_itemized, relative_backup_path
 
 
 def test_relative_backup_path() -> None:

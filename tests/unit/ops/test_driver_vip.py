@@ -6,9 +6,9 @@ import struct
 
 import pytest
 
-from hub.ops.drivers.base import TargetNotAllowedError
-from hub.ops.drivers.garp import ARPOP_REPLY, build_garp_frame
-from hub.ops.drivers.vip import VipConfig, VipHost, failback, resolve_vip
+from hub.drivers.base import TargetNotAllowedError
+from hub.drivers.garp import ARPOP_REPLY, build_garp_frame
+from hub.drivers.vip import VipConfig, VipHost, failback, resolve_vip
 
 MAC = bytes.fromhex("02aabbccddee")
 

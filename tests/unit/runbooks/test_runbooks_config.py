@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.ops.drivers.base import TargetNotAllowedError
+from hub.drivers.base import TargetNotAllowedError
 from hub.runbooks.config import (
     ConfigError,
     canonical,

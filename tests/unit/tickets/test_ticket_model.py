@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.accounts.rights import rights_for
+from hub.accounts.queries import rights_for
 from hub.actors import Actor
 from hub.domain import PermissionDeniedError, StateConflictError, ValidationError
 from hub.eventstore import StoredEvent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.web.attachments import find_attachment, safe_filename
-from hub.web.render import describe
+from hub.webkit.render import describe
 
 
 def _event(kind: str, data: dict[str, object], source: str = "email") -> dict[str, object]:

@@ -1,12 +1,14 @@
-"""Rendering: wiki links, Markdown extensions, step cards, and hostile input."""
+"""Rendering: wiki links, Markdown extensions, fenced-block plug-ins, hostile input."""
 
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
 
-from hub.runbooks.steps import StepSpec
-from hub.wiki.render import Rendered, StepRunInfo, render
+from hub.wiki import fences
+from hub.wiki.commands import FencedBlock, register_fenced_renderer
+from hub.wiki.render import Rendered, render
 
 EXISTING = {("Ops", "WebHome"), ("Main", "UserList")}
 
@@ -57,27 +59,45 @@ def test_given_table_and_fenced_code_when_rendered_then_html_table_and_code_clas
     assert '<code class="language-python">' in out.html
 
 
-def test_given_op_blocks_when_rendered_then_step_cards_with_state() -> None:
-    text = (
-        "```op\nname: Drain web2\naction: lb.drain\nparams: {pool: web, server: web2}\n"
-        "approval: required\n```\n\n```op\naction: lb.nonsense\n```\n\n"
-        "```params\nnode: {type: host, required: true}\n```\n"
-    )
-    seen: list[int] = []
+@pytest.fixture
+def fence() -> Iterator[list[FencedBlock]]:
+    """Register a renderer for ``demo`` fences (a stand-in for runbooks' ``op``)."""
+    seen: list[FencedBlock] = []
 
-    def decorate(step: StepSpec) -> StepRunInfo:
-        seen.append(step.n)
-        return StepRunInfo("applied", approved_by="bob <b>", output="ok <script>")
+    def render_demo(block: FencedBlock) -> str:
+        seen.append(block)
+        if "bad" in block.body:
+            block.errors.append(f"demo {block.index}: bad")
+        if "boom" in block.body:
+            raise RuntimeError("plug-in bug")
+        return (f'<div class="runbook-step evil" data-step="{block.index}" onclick="x()">'
+                f'{block.body}<script>alert(1)</script></div>')
 
-    out = rendered(text, step_state=decorate)
-    assert seen == [1]
-    assert '<div class="runbook-step step-state-applied" data-step="1">' in out.html
-    assert "Drain web2" in out.html and "approval required" in out.html
-    assert "bob &lt;b&gt;" in out.html and "ok &lt;script&gt;" in out.html
-    assert "runbook-step-error" in out.html
-    assert out.errors == ["step 2: unknown action 'lb.nonsense' (one of lb.drain, lb.ready, "
-                          "vip.failover, backup.restore, ticket.comment, ticket.status)"]
-    assert '<div class="runbook-params">' in out.html and "<code>node</code>" in out.html
+    register_fenced_renderer("demo", render_demo)
+    yield seen
+    fences._RENDERERS.pop("demo", None)
+
+
+def test_given_registered_fence_when_rendered_then_plugin_html_sanitised(
+    fence: list[FencedBlock],
+) -> None:
+    text = ("```demo\nfirst\n```\n\n```python\nx = 1\n```\n\n```demo\nbad one\n```\n"
+            "\n```demo\nboom <b>\n```\n")
+    out = rendered(text, fence_context={"run": 7})
+    assert [(b.info, b.body, b.index, b.web, b.topic) for b in fence] == [
+        ("demo", "first", 1, "Ops", "RunBook"), ("demo", "bad one", 2, "Ops", "RunBook"),
+        ("demo", "boom <b>", 3, "Ops", "RunBook")]
+    assert all(b.context == {"run": 7} for b in fence)
+    assert '<div class="runbook-step" data-step="1">first</div>' in out.html
+    assert "<script" not in out.html and "onclick" not in out.html
+    assert '<code class="language-python">' in out.html
+    assert "<pre><code>boom &lt;b&gt;</code></pre>" in out.html
+    assert out.errors == ["demo 2: bad", "demo block 3: rendering failed (RuntimeError)"]
+
+
+def test_given_unregistered_fence_when_rendered_then_plain_code_block() -> None:
+    out = rendered("```op\naction: lb.drain\n```\n")
+    assert '<code class="language-op">' in out.html and "runbook-step" not in out.html
 
 
 def test_given_absurd_nesting_when_rendered_then_no_exception() -> None:

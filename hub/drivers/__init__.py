@@ -4,7 +4,7 @@ Use ``build_operations(...)`` to get ``{action name: Operation}``; see ``base`` 
 contract and the errors (``TargetNotAllowedError`` maps to HTTP 422).
 """
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     HaproxySettings,
     IpvsMember,
     IpvsSettings,
@@ -17,8 +17,8 @@ from hub.ops.drivers.base import (
     TargetNotAllowedError,
     VerifyError,
 )
-from hub.ops.drivers.registry import build_operations
-from hub.ops.drivers.vip import VipConfig, VipHost
+from hub.drivers.registry import build_operations
+from hub.drivers.vip import VipConfig, VipHost
 
 __all__ = [
     "HaproxySettings",

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -22,11 +23,18 @@ from flask import (
     url_for,
 )
 
-from hub.accounts.auth import actor_for_user, authenticate_password
+from hub.accounts.queries import actor_for_name, authenticate_password
 from hub.actors import Actor
-from hub.httpapi import hub_of
+from hub.bootstrap import Hub
 
 bp = Blueprint("auth", __name__)
+
+
+def hub_of() -> Hub:
+    """The app's hub (``hub.httpapi.hub_of`` too: webkit and httpapi are siblings that
+    must not import each other, and this is one line)."""
+    return cast(Hub, current_app.extensions["hub"])
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_FAILURES = 5
@@ -73,7 +81,7 @@ def load_session_actor() -> None:
     if not name:
         return
     with hub_of().engine.connect() as conn:
-        actor = actor_for_user(conn, name, "web")
+        actor = actor_for_name(conn, name, "web")
     if actor is None or session.get("epoch") != _epoch(actor):
         session.clear()
         return

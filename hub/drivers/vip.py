@@ -19,8 +19,8 @@ from typing import Any
 
 from pyroute2 import IPRoute
 
-from hub.ops.drivers import garp
-from hub.ops.drivers.base import (
+from hub.drivers import garp
+from hub.drivers.base import (
     Operation,
     OperationError,
     Outcome,

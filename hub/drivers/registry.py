@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     Operation,
     Outcome,
     Params,
@@ -20,10 +20,10 @@ from hub.ops.drivers.base import (
     TargetNotAllowedError,
     require_str,
 )
-from hub.ops.drivers.haproxy import LbDrain, LbReady
-from hub.ops.drivers.ipvs import IpvsDrain, IpvsReady
-from hub.ops.drivers.restore import BackupRestore
-from hub.ops.drivers.vip import KeepalivedFailover, VipConfig, VipFailover, resolve_vip
+from hub.drivers.haproxy import LbDrain, LbReady
+from hub.drivers.ipvs import IpvsDrain, IpvsReady
+from hub.drivers.restore import BackupRestore
+from hub.drivers.vip import KeepalivedFailover, VipConfig, VipFailover, resolve_vip
 
 
 class _Dispatch(Operation):

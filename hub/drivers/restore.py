@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     Operation,
     OperationError,
     Outcome,

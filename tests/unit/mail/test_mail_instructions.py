@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from hub.mail.commands import (
+from hub.mail.instructions import (
     AddTimeWorked,
     RunRunbook,
     SetDue,

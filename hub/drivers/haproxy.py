@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     HaproxySettings,
     Operation,
     OperationError,

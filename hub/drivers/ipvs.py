@@ -19,7 +19,7 @@ from typing import Any
 
 from pyroute2 import IPVS, IPVSDest, IPVSService
 
-from hub.ops.drivers.base import (
+from hub.drivers.base import (
     IpvsMember,
     IpvsSettings,
     Operation,

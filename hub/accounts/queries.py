@@ -1,0 +1,186 @@
+"""Accounts' read face: the one place actors are built, user reads, and the rights API.
+
+Why one module: every entrypoint (web session, API token, mail sender, scheduler
+job) must build its actor the same way, with the access profile attached, or the
+same person would hold different rights depending on how they came in. Other
+features read users through the small frozen :class:`UserInfo` here instead of
+the ``users`` table, so that table stays accounts' own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.accounts.acl import groups_of, load_access
+from hub.accounts.auth import actor_for_user
+from hub.accounts.auth import authenticate_password as _authenticate_password
+from hub.accounts.auth import authenticate_token as _authenticate_token
+from hub.accounts.rights import (
+    CUSTOMER_CAP,
+    GLOBAL,
+    QUEUE_RIGHTS,
+    TICKET_ROLES,
+    AccessProfile,
+    is_unrestricted,
+    mentioned_scopes,
+    profile_of,
+    profile_rights,
+    rights_for,
+    rights_on,
+    roles_in,
+)
+from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
+from hub.actors import Actor
+
+__all__ = [
+    "CUSTOMER_CAP", "GLOBAL", "QUEUE_RIGHTS", "TICKET_ROLES", "AccessProfile", "GrantInfo",
+    "GroupInfo", "TokenInfo", "UserInfo", "active_tokens", "actor_for_email",
+    "actor_for_name", "actor_for_token", "authenticate_password", "emails_of", "grants_in",
+    "groups_of", "is_unrestricted", "list_groups", "list_users", "load_access",
+    "mentioned_scopes", "profile_of", "profile_rights", "rights_for", "rights_on",
+    "roles_in", "user_by_email", "user_by_name",
+]
+
+STAFF_ROLES = ("admin", "staff")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What other features may know about a user (never credentials)."""
+
+    name: str
+    email: str
+    role: str
+    display_name: str
+    disabled: bool
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    name: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    description: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    scope: str
+    principal: str
+    right_name: str
+
+
+def _info(row: Any) -> UserInfo | None:
+    if row is None:
+        return None
+    return UserInfo(name=row.name, email=row.email, role=row.role,
+                    display_name=row.display_name, disabled=bool(row.disabled))
+
+
+_USER_COLUMNS = (users.c.name, users.c.email, users.c.role, users.c.display_name,
+                 users.c.disabled)
+
+
+def actor_for_name(conn: sa.Connection, name: str, source: str) -> Actor | None:
+    """The enabled user ``name`` as an actor with its access profile, else ``None``."""
+    return actor_for_user(conn, name, source)
+
+
+def actor_for_email(conn: sa.Connection, email: str, source: str) -> Actor | None:
+    """The enabled user whose address ``email`` is (case-insensitive), with its profile.
+
+    When several users share an address the first by name wins, so the choice is
+    stable between calls.
+    """
+    info = user_by_email(conn, email)
+    if info is None or info.disabled:
+        return None
+    return actor_for_user(conn, info.name, source)
+
+
+def actor_for_token(conn: sa.Connection, token: str, source: str = "api") -> Actor | None:
+    """The actor of a bearer token, or ``None`` when it is unknown, revoked or disabled."""
+    return _authenticate_token(conn, token, source)
+
+
+def authenticate_password(conn: sa.Connection, name: str, password: str,
+                          source: str = "web") -> Actor | None:
+    """The actor when ``password`` is ``name``'s, else ``None``."""
+    return _authenticate_password(conn, name, password, source)
+
+
+def user_by_name(conn: sa.Connection, name: str) -> UserInfo | None:
+    return _info(conn.execute(sa.select(*_USER_COLUMNS).where(users.c.name == name)).first())
+
+
+def user_by_email(conn: sa.Connection, email: str) -> UserInfo | None:
+    """The user with this address (stored lower-case), first by name; ``None`` if none."""
+    return _info(conn.execute(
+        sa.select(*_USER_COLUMNS).where(users.c.email == email.strip().lower())
+        .order_by(users.c.name).limit(1)).first())
+
+
+def emails_of(conn: sa.Connection, names: Iterable[str]) -> dict[str, str]:
+    """``name -> email`` for the given user names that exist (disabled ones included)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    rows = conn.execute(sa.select(users.c.name, users.c.email).where(users.c.name.in_(wanted)))
+    return {r.name: r.email for r in rows}
+
+
+def list_users(conn: sa.Connection, *, roles: Iterable[str] | None = None,
+               include_disabled: bool = True) -> list[UserInfo]:
+    """Users ordered by name, optionally only some roles and only enabled ones."""
+    query = sa.select(*_USER_COLUMNS).order_by(users.c.name)
+    if roles is not None:
+        query = query.where(users.c.role.in_(list(roles)))
+    if not include_disabled:
+        query = query.where(users.c.disabled.is_(False))
+    return [u for u in (_info(r) for r in conn.execute(query)) if u is not None]
+
+
+def any_admin(conn: sa.Connection) -> bool:
+    """Whether at least one admin account exists (first-run set-up checks this)."""
+    return conn.execute(sa.select(users.c.name).where(users.c.role == "admin")
+                        .limit(1)).first() is not None
+
+
+def active_tokens(conn: sa.Connection, username: str) -> list[TokenInfo]:
+    """The user's unrevoked API tokens, oldest first (ids and names only)."""
+    rows = conn.execute(sa.select(api_tokens).where(
+        api_tokens.c.username == username, api_tokens.c.revoked_at.is_(None))
+        .order_by(api_tokens.c.created_at))
+    return [TokenInfo(r.token_id, r.name, r.created_at, r.revoked_at) for r in rows]
+
+
+def list_groups(conn: sa.Connection) -> list[GroupInfo]:
+    """Every group with its members, for the access admin page."""
+    members: dict[str, list[str]] = {}
+    for m in conn.execute(sa.select(group_members).order_by(group_members.c.username)):
+        members.setdefault(m.group_name, []).append(m.username)
+    return [GroupInfo(r.name, r.description, tuple(members.get(r.name, ())))
+            for r in conn.execute(sa.select(groups).order_by(groups.c.name))]
+
+
+def grants_in(conn: sa.Connection, scopes: Iterable[str]) -> list[GrantInfo]:
+    """Grants recorded on the given scopes (queue keys or ``*``), ordered for display."""
+    rows = conn.execute(sa.select(acl_grants).where(acl_grants.c.scope.in_(sorted(set(scopes))))
+                        .order_by(acl_grants.c.scope, acl_grants.c.principal))
+    return [GrantInfo(r.scope, r.principal, r.right_name) for r in rows]
