@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-test lint typecheck unit bench clean
+.PHONY: run test install install-test lint typecheck audit unit bench clean
 
 $(BIN)/hub: pyproject.toml
 	scripts/system-deps.sh run
@@ -27,7 +27,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install-test lint typecheck
+audit: install
+	$(BIN)/python scripts/audit-deps.py
+
+test: install-test lint typecheck audit
 	HUB_TEST_POSTGRES_URL=$${HUB_TEST_POSTGRES_URL:-$$(scripts/test-services.sh)} \
 	  $(BIN)/pytest -q $(PYTEST_ARGS)
 

@@ -32,6 +32,10 @@ class Settings:
     max_message_bytes: int = 25 * 1024 * 1024
     web_threads: int = 8
     secure_cookies: bool = False  # set HUB_SECURE_COOKIES=1 behind HTTPS
+    # Mail authentication: "required" or "off"; "" means required when relays are set.
+    mail_auth: str = ""
+    # authserv-ids whose Authentication-Results headers the mail gateway believes.
+    mail_trusted_relays: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -39,6 +43,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def mail_auth_required(self) -> bool:
+        """Mail commands need a trusted relay's passing DKIM/SPF result (HUB_MAIL_AUTH)."""
+        if self.mail_auth:
+            return self.mail_auth == "required"
+        return bool(self.mail_trusted_relays)
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -59,6 +70,8 @@ _ENV_NAMES = {
     "max_message_bytes": "HUB_MAX_MESSAGE_BYTES",
     "web_threads": "HUB_WEB_THREADS",
     "secure_cookies": "HUB_SECURE_COOKIES",
+    "mail_auth": "HUB_MAIL_AUTH",
+    "mail_trusted_relays": "HUB_MAIL_TRUSTED_RELAYS",
 }
 
 
@@ -73,6 +86,14 @@ def _convert(name: str, raw: Any) -> Any:
         return int(raw)
     if name == "secure_cookies":
         return str(raw).lower() in ("1", "true", "yes", "on")
+    if name == "mail_auth":
+        mode = str(raw).strip().lower()
+        if mode not in ("", "required", "off"):
+            raise ValueError(f"HUB_MAIL_AUTH is 'required' or 'off', not {raw!r}")
+        return mode
+    if name == "mail_trusted_relays":
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
     return raw
 
 

@@ -41,8 +41,67 @@ class BadRequestError(DomainError):
     status = 400
 
 
+MAX_DEPTH = 32
+MAX_INT = 2**63 - 1
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(value := int(text)) > MAX_INT:
+        raise ValueError(f"the number {text[:40]}... is out of range (64-bit at most)")
+    return value
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_document(document: Any) -> None:
+    """Iteratively (a deep document must not exhaust the stack here either): no lone
+    surrogates in keys or strings, which cannot be stored as UTF-8, and a bounded depth."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _has_surrogate(node):
+                raise BadRequestError("the body holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise BadRequestError(f"the body is nested more than {MAX_DEPTH} levels deep")
+        items = list(node.items()) if isinstance(node, dict) else [(None, v) for v in node]
+        for key, value in items:
+            if key is not None and _has_surrogate(key):
+                raise BadRequestError("the body holds a lone UTF-16 surrogate (\\ud800-\\udfff)")
+            stack.append((value, depth + 1))
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a JSON document the hub can store: 400 for anything else (never a 500)."""
+    try:
+        document = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite,
+                              parse_int=_bounded_int)
+    except RecursionError as exc:  # the C parser stops deep nesting before the stack does
+        raise BadRequestError(f"the body is nested more than {MAX_DEPTH} levels deep") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {str(exc)[:200]}") from exc
+    _check_document(document)
+    return document
 
 
 def json_body() -> dict[str, Any]:
@@ -50,10 +109,7 @@ def json_body() -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw:
         raise BadRequestError("the request body is empty; a JSON object is expected")
-    try:
-        document = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
+    document = parse_json(raw)
     if not isinstance(document, dict):
         raise BadRequestError("the body must be a JSON object")
     return document

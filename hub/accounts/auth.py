@@ -1,27 +1,48 @@
-"""Turn a bearer token or a password into an Actor; read-only lookups.
+"""Turn a bearer token, a password or a web session into an Actor; read-only lookups.
 
 Every actor built here carries its access profile (groups and grants, see
 :mod:`hub.accounts.acl`), so rights are evaluated the same way everywhere.
+
+Web sessions are server-side: the browser's cookie holds a random session token
+whose hash is a ``session`` row in the credentials table, checked on every
+request. Logging out, changing the password or disabling the user revokes the
+rows, so a copied cookie stops working at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
+
 import sqlalchemy as sa
 
 from hub.accounts.acl import load_access
-from hub.accounts.secrets import hash_token, same, token_id_of, verify_password
+from hub.accounts.secrets import hash_password, hash_token, same, token_id_of, verify_password
 from hub.accounts.tables import users
 from hub.actors import Actor
 from hub.db import credentials
+from hub.eventstore import utcnow
+
+SESSION_LIFETIME = dt.timedelta(hours=12)
 
 # One query per API request: the token's hash and its (enabled) user.
 _TOKEN_LOOKUP = (
-    sa.select(credentials.c.secret_hash, users.c.name, users.c.email, users.c.role,
-              users.c.disabled)
+    sa.select(credentials.c.secret_hash, credentials.c.created_at, users.c.name,
+              users.c.email, users.c.role, users.c.disabled)
     .join(users, users.c.name == credentials.c.username)
-    .where(credentials.c.id == sa.bindparam("cid"), credentials.c.kind == "token",
+    .where(credentials.c.id == sa.bindparam("cid"), credentials.c.kind == sa.bindparam("kind"),
            credentials.c.revoked_at.is_(None))
 )
+
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    """A real argon2 hash to verify against when the user has no password (or no
+    account), so an unknown name costs as much time as a known one."""
+    if not _dummy_hash:
+        _dummy_hash.append(hash_password(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
 
 
 def actor_for_user(conn: sa.Connection, name: str, source: str) -> Actor | None:
@@ -32,15 +53,27 @@ def actor_for_user(conn: sa.Connection, name: str, source: str) -> Actor | None:
                  rights=load_access(conn, row.name))
 
 
-def authenticate_token(conn: sa.Connection, token: str, source: str = "api") -> Actor | None:
+def _by_secret(conn: sa.Connection, token: str, kind: str, source: str) -> Actor | None:
     token_id = token_id_of(token)
     if token_id is None:
         return None
-    row = conn.execute(_TOKEN_LOOKUP, {"cid": f"tok-{token_id}"}).first()
+    prefix = "tok" if kind == "token" else "ses"
+    row = conn.execute(_TOKEN_LOOKUP, {"cid": f"{prefix}-{token_id}", "kind": kind}).first()
     if row is None or row.disabled or not same(row.secret_hash, hash_token(token)):
+        return None
+    if kind == "session" and row.created_at < utcnow() - SESSION_LIFETIME:
         return None
     return Actor(name=row.name, email=row.email, role=row.role, source=source,
                  rights=load_access(conn, row.name))
+
+
+def authenticate_token(conn: sa.Connection, token: str, source: str = "api") -> Actor | None:
+    return _by_secret(conn, token, "token", source)
+
+
+def authenticate_session(conn: sa.Connection, token: str, source: str = "web") -> Actor | None:
+    """The actor of an unrevoked, unexpired web session of an enabled user."""
+    return _by_secret(conn, token, "session", source)
 
 
 def authenticate_password(conn: sa.Connection, name: str, password: str,
@@ -49,6 +82,39 @@ def authenticate_password(conn: sa.Connection, name: str, password: str,
         sa.select(credentials.c.secret_hash)
         .where(credentials.c.username == name, credentials.c.kind == "password")
     ).first()
-    if row is None or not verify_password(row.secret_hash, password):
+    if row is None:
+        verify_password(_dummy(), password)  # same cost as a real check
+        return None
+    if not verify_password(row.secret_hash, password):
         return None
     return actor_for_user(conn, name, source)
+
+
+def open_session(conn: sa.Connection, name: str) -> str:
+    """Store a new session for ``name``; the returned token goes into the cookie only."""
+    session_id = secrets.token_hex(8)
+    token = f"hub_{session_id}_{secrets.token_urlsafe(32)}"
+    conn.execute(sa.insert(credentials).values(
+        id=f"ses-{session_id}", kind="session", username=name, name="web",
+        secret_hash=hash_token(token), created_at=utcnow()))
+    # Expired sessions of this user are of no use to anyone: drop them.
+    conn.execute(sa.delete(credentials).where(
+        credentials.c.username == name, credentials.c.kind == "session",
+        credentials.c.created_at < utcnow() - SESSION_LIFETIME))
+    return token
+
+
+def close_session(conn: sa.Connection, token: str) -> None:
+    token_id = token_id_of(token)
+    if token_id is None:
+        return
+    conn.execute(sa.update(credentials).where(
+        credentials.c.id == f"ses-{token_id}", credentials.c.kind == "session",
+        credentials.c.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def revoke_credentials(conn: sa.Connection, name: str) -> None:
+    """End every session and token of ``name`` (password changed, user disabled)."""
+    conn.execute(sa.update(credentials).where(
+        credentials.c.username == name, credentials.c.kind.in_(("session", "token")),
+        credentials.c.revoked_at.is_(None)).values(revoked_at=utcnow()))

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
+from hub.accounts.auth import close_session as _close_session
+from hub.accounts.auth import open_session as _open_session
 from hub.accounts.model import User
 from hub.accounts.queries import UserInfo
 from hub.messagebus import UnitOfWork
@@ -44,6 +48,7 @@ class ChangeUser:
     role: str | None = None
     display_name: str | None = None
     disabled: bool | None = None
+    password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,3 +114,14 @@ def load_user(uow: UnitOfWork, name: str) -> UserInfo | None:
         return None
     return UserInfo(name=user.id, email=user.email, role=user.role,
                     display_name=user.display_name, disabled=user.disabled)
+
+
+def open_session(conn: sa.Connection, name: str) -> str:
+    """Store a new web session for ``name`` (after a successful login); the returned
+    token goes into the signed cookie, only its hash into the database."""
+    return _open_session(conn, name)
+
+
+def close_session(conn: sa.Connection, token: str) -> None:
+    """Revoke one web session server-side (logout): its cookie stops working."""
+    _close_session(conn, token)

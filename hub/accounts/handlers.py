@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.accounts import commands as c
+from hub.accounts.auth import revoke_credentials
 from hub.accounts.groups import Group, QueueRights
 from hub.accounts.model import User
 from hub.accounts.rights import GLOBAL, profile_rights, rights_for
@@ -44,10 +45,19 @@ def create_user(cmd: c.CreateUser, uow: UnitOfWork, actor: Actor) -> dict[str, A
     return {"name": cmd.name, "email": user.email, "role": user.role}
 
 
+def _end_sessions(uow: UnitOfWork, user: User, actor: Actor) -> None:
+    """Revoke every session and token of ``user`` in this transaction: a changed
+    password or a disabled account must lock out whoever held the old ones."""
+    for token_id in sorted(user.tokens):
+        user.token_revoked(actor, token_id)
+    uow.write_with_commit(lambda conn: revoke_credentials(conn, user.id))
+
+
 def set_password(cmd: c.SetPassword, uow: UnitOfWork, actor: Actor) -> None:
     user = uow.get(User, cmd.name)
     user.password_set(actor)
     _store_password(uow, cmd.name, cmd.password)
+    _end_sessions(uow, user, actor)
 
 
 def create_token(cmd: c.CreateToken, uow: UnitOfWork, actor: Actor) -> dict[str, str]:
@@ -83,6 +93,11 @@ def change_user(cmd: c.ChangeUser, uow: UnitOfWork, actor: Actor) -> None:
                                  ("disabled", cmd.disabled)) if v is not None}
     if changes:
         user.change(actor, **changes)
+    if cmd.password is not None:
+        user.password_set(actor)
+        _store_password(uow, cmd.name, cmd.password)
+    if cmd.disabled or cmd.password is not None:
+        _end_sessions(uow, user, actor)
 
 
 def create_group(cmd: c.CreateGroup, uow: UnitOfWork, actor: Actor) -> dict[str, str]:

@@ -11,6 +11,15 @@ from hub.domain import Aggregate, PermissionDeniedError, StateConflictError, Val
 
 ROLES = ("admin", "staff", "customer")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@+-]{0,99}$")
+EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
+def clean_email(email: object) -> str:
+    """An address as stored (lower case), or a 422 naming what is wrong."""
+    value = email.strip().lower() if isinstance(email, str) else ""
+    if len(value) > 254 or not EMAIL.match(value):
+        raise ValidationError(f"{email!r} is not an email address", field="email")
+    return value
 
 
 class User(Aggregate):
@@ -33,10 +42,7 @@ class User(Aggregate):
             raise ValidationError("user names are lower-case letters, digits and . _ @ + -")
         if role not in ROLES:
             raise ValidationError(f"role is one of {list(ROLES)}")
-        email = email.strip().lower()
-        if "@" not in email or " " in email:
-            raise ValidationError(f"{email!r} is not an email address")
-        self._record(ev.UserCreated(name=self.id, email=email, role=role,
+        self._record(ev.UserCreated(name=self.id, email=clean_email(email), role=role,
                                     display_name=display_name or self.id))
 
     def change(self, actor: Actor, **changes: Any) -> None:
@@ -47,6 +53,10 @@ class User(Aggregate):
             raise ValidationError(f"unknown user settings: {sorted(set(changes) - allowed)}")
         if "role" in changes and changes["role"] not in ROLES:
             raise ValidationError(f"role is one of {list(ROLES)}")
+        if "email" in changes:
+            changes["email"] = clean_email(changes["email"])
+        if "disabled" in changes and not isinstance(changes["disabled"], bool):
+            raise ValidationError("disabled is true or false")
         self._record(ev.UserChanged(changes=changes))
 
     def password_set(self, actor: Actor) -> None:

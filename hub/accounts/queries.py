@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from hub.accounts.acl import groups_of, load_access
 from hub.accounts.auth import actor_for_user
 from hub.accounts.auth import authenticate_password as _authenticate_password
+from hub.accounts.auth import authenticate_session as _authenticate_session
 from hub.accounts.auth import authenticate_token as _authenticate_token
 from hub.accounts.rights import (
     CUSTOMER_CAP,
@@ -36,12 +37,14 @@ from hub.accounts.rights import (
 )
 from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
 from hub.actors import Actor
+from hub.db import credentials
 
 __all__ = [
     "CUSTOMER_CAP", "GLOBAL", "QUEUE_RIGHTS", "TICKET_ROLES", "AccessProfile", "GrantInfo",
     "GroupInfo", "TokenInfo", "UserInfo", "active_tokens", "actor_for_email",
-    "actor_for_name", "actor_for_token", "authenticate_password", "emails_of", "grants_in",
-    "groups_of", "is_unrestricted", "list_groups", "list_users", "load_access",
+    "actor_for_name", "actor_for_session", "actor_for_token", "authenticate_password",
+    "emails_of", "grants_in",
+    "groups_of", "has_password", "is_unrestricted", "list_groups", "list_users", "load_access",
     "mentioned_scopes", "profile_of", "profile_rights", "rights_for", "rights_on",
     "roles_in", "user_by_email", "user_by_name",
 ]
@@ -119,6 +122,11 @@ def actor_for_token(conn: sa.Connection, token: str, source: str = "api") -> Act
     return _authenticate_token(conn, token, source)
 
 
+def actor_for_session(conn: sa.Connection, token: str, source: str = "web") -> Actor | None:
+    """The actor of a web session token, or ``None`` once it was revoked or expired."""
+    return _authenticate_session(conn, token, source)
+
+
 def authenticate_password(conn: sa.Connection, name: str, password: str,
                           source: str = "web") -> Actor | None:
     """The actor when ``password`` is ``name``'s, else ``None``."""
@@ -184,3 +192,9 @@ def grants_in(conn: sa.Connection, scopes: Iterable[str]) -> list[GrantInfo]:
     rows = conn.execute(sa.select(acl_grants).where(acl_grants.c.scope.in_(sorted(set(scopes))))
                         .order_by(acl_grants.c.scope, acl_grants.c.principal))
     return [GrantInfo(r.scope, r.principal, r.right_name) for r in rows]
+
+
+def has_password(conn: sa.Connection, name: str) -> bool:
+    """Whether ``name`` can log in with a password (one was set); never the hash."""
+    return conn.execute(sa.select(credentials.c.id).where(
+        credentials.c.username == name, credentials.c.kind == "password")).first() is not None

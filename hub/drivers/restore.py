@@ -2,9 +2,16 @@
 
 Every parameter of ``backup.restore`` comes from a runbook (and so from a user), so all of
 them are checked for escapes before rsync runs: names with separators, ``..`` components,
-symlinks in the snapshot pointing outside it, and target paths whose real location (after
-following symlinks) lies outside the configured restore roots.  rsync gets an argument
-list with ``--`` and ``--protect-args``, never a shell string.
+symlinks in the snapshot pointing outside the restored tree, and target paths whose real
+location (after following symlinks) lies outside the configured restore roots.  rsync gets an
+argument list with ``--`` and ``--protect-args``, never a shell string.
+
+The hub may run as root, and ``rsync -a`` as root recreates device nodes, FIFOs and
+sockets, owners, and setuid/setgid bits: a backup of a compromised host would then
+plant a root shell or a raw disk device in the target. So the plan refuses a source
+holding any of these (listing them), and rsync runs with ``--no-devices --no-specials
+--no-owner --no-group --chmod=ug-s``; the apply strips any setuid/setgid bit left in the
+destination afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +38,26 @@ from hub.drivers.base import (
 )
 
 _ITEM_KINDS = {"f": "file", "d": "directory", "L": "symlink", "D": "device", "S": "special"}
+#: rsync's ``-a`` without devices, specials, owners and groups, and never setuid/setgid.
+RSYNC_SAFE = ("-a", "--no-devices", "--no-specials", "--no-owner", "--no-group",
+              "--chmod=ug-s")
+_SET_ID = stat.S_ISUID | stat.S_ISGID
+_LISTED = 20
+
+
+def unsafe_kind(mode: int) -> str | None:
+    """Why an entry may not be restored: a device, FIFO, socket or setuid/setgid file."""
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device node"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISREG(mode) and mode & stat.S_ISUID:
+        return "setuid file"
+    if stat.S_ISREG(mode) and mode & stat.S_ISGID:
+        return "setgid file"
+    return None
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -88,6 +116,23 @@ def _walk(root: Path) -> Iterator[Path]:
         base = Path(dirpath)
         for name in dirnames + filenames:
             yield (base / name).relative_to(root)
+
+
+def strip_set_id(dest: Path, is_dir: bool) -> None:
+    """Clear setuid/setgid bits rsync may have left (never follows symlinks)."""
+    paths = [dest] + ([dest / r for r in _walk(dest)] if is_dir else [])
+    for path in paths:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)) or not mode & _SET_ID:
+            continue
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            os.fchmod(fd, stat.S_IMODE(mode) & ~_SET_ID)
+        finally:
+            os.close(fd)
 
 
 def sha256_file(path: Path) -> str:
@@ -157,12 +202,27 @@ class BackupRestore(Operation):
         return RestoreSpec(source=source, dest=dest, snapshot_dir=snap, is_dir=is_dir)
 
     def _check_tree(self, source: Path, snap: Path, is_dir: bool) -> None:
+        """Refuse specials, setuid/setgid files and symlinks leaving the restored tree."""
+        tree = source if is_dir else source.parent
         entries = [source] + ([source / r for r in _walk(source)] if is_dir else [])
+        refused: list[str] = []
         for entry in entries:
-            if entry.is_symlink() and not _inside(entry.resolve(), snap):
-                raise TargetNotAllowedError(
-                    f"snapshot symlink {entry.relative_to(snap)} points outside the snapshot"
-                )
+            where = str(entry.relative_to(snap))
+            if entry.is_symlink():
+                if not _inside(entry.resolve(), snap):
+                    refused.append(f"snapshot symlink {where} points outside the snapshot")
+                elif entry != source and not _inside(entry.resolve(), tree):
+                    refused.append(f"{where} (symlink leaving the restored tree)")
+                continue
+            kind = unsafe_kind(entry.lstat().st_mode)
+            if kind is not None:
+                refused.append(f"{where} ({kind})")
+        if refused:
+            shown = ", ".join(refused[:_LISTED])
+            more = f" and {len(refused) - _LISTED} more" if len(refused) > _LISTED else ""
+            raise TargetNotAllowedError(
+                f"the snapshot holds {len(refused)} entr{'y' if len(refused) == 1 else 'ies'} "
+                f"a restore must not create: {shown}{more}")
 
     def _check_dest(self, dest: Path, source: Path, is_dir: bool) -> None:
         """Every existing destination path rsync may write through must stay inside."""
@@ -176,7 +236,7 @@ class BackupRestore(Operation):
 
     # -- rsync -------------------------------------------------------------------------------
     def _rsync(self, spec: RestoreSpec, dry_run: bool) -> str:
-        args = [self.rsync, "-a", "--protect-args", "--mkpath", "--itemize-changes"]
+        args = [self.rsync, *RSYNC_SAFE, "--protect-args", "--mkpath", "--itemize-changes"]
         if dry_run:
             args += ["-n", "--checksum"]
         src, dst = str(spec.source), str(spec.dest)
@@ -211,6 +271,7 @@ class BackupRestore(Operation):
     def apply(self, params: Params, plan: Plan) -> Outcome:
         spec = self.resolve(params)
         output = self._rsync(spec, dry_run=False)
+        strip_set_id(spec.dest, spec.is_dir)
         return Outcome(output=output or "nothing to transfer",
                        data={"changes": parse_itemized(output), "dest": str(spec.dest)})
 

@@ -36,6 +36,7 @@ class Target:
     ticket_id: int | None = None
     signed: bool = False
     bounce: BounceRef | None = None
+    recipient_token: str | None = None  # set when the reply address names its recipient
 
 
 class AddressBook:
@@ -74,7 +75,8 @@ class AddressBook:
             return Target(addr, "", "correspond", bounce.ticket_id, True, bounce)
         found = parse_recipient(addr, self.domain, self.secret, list(self.queues))
         if found is not None:
-            return Target(addr, found.queue, found.action, found.ticket_id, found.signed)
+            return Target(addr, found.queue, found.action, found.ticket_id, found.signed,
+                          recipient_token=found.recipient_token)
         if addr in self._exact:
             queue, action = self._exact[addr]
             return Target(addr, queue, action)

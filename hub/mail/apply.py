@@ -1,7 +1,8 @@
 """Turn mail instructions (``Status: resolved`` ...) into other features' bus commands.
 
 Parsing lives in :mod:`hub.mail.instructions`; the decision *whether* they may be
-applied is made by the pipeline (signed reply address + staff sender); the rights
+applied is made by the pipeline (a staff user at their own signed reply address, with a
+trusted relay's pass when required: :mod:`hub.mail.authentication`); the rights
 themselves are checked by the ticket and runbook handlers like for any other
 entrypoint.
 """
@@ -9,6 +10,7 @@ entrypoint.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from hub.accounts.queries import user_by_email
@@ -23,9 +25,40 @@ from hub.mail.instructions import (
     SetPriority,
     SetQueue,
     SetStatus,
+    run_secret_values,
 )
 from hub.runbooks.commands import StartRun
+from hub.runbooks.queries import is_secret_param, mask_secrets
 from hub.tickets.commands import RecordTime, UpdateTicket
+
+_RUN_LINE = re.compile(r"^\s*run\s*:", re.IGNORECASE)
+
+
+class RunMask:
+    """Hides the secrets named on a message's ``Run:`` lines in whatever we derive."""
+
+    def __init__(self, text: str) -> None:
+        self.secrets = run_secret_values(text, is_secret_param)
+
+    def __call__(self, text: str) -> str:
+        if not self.secrets:
+            return text
+        return mask_secrets(text, self.secrets)
+
+    def body(self, text: str) -> str:
+        """Only the secret values (and the ``Run:`` lines' pairs): the rest stays as written."""
+        if not self.secrets:
+            return text
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            if _RUN_LINE.match(line):
+                lines[index] = mask_secrets(line, self.secrets)
+            else:
+                for value in self.secrets:
+                    if len(value) >= 3:
+                        line = line.replace(value, "********")
+                lines[index] = line
+        return "\n".join(lines)
 
 
 def _owner_name(hub: Hub, value: str) -> str | None:

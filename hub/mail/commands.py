@@ -98,8 +98,12 @@ _EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindp
 _INSERT = sa.insert(mail_outbox)
 
 
-def enqueue(conn: sa.Connection, out: Outgoing) -> bool:
-    """Insert the message unless this key was queued before; True when newly queued."""
+def enqueue(conn: sa.Connection, out: Outgoing, *, held: str | None = None) -> bool:
+    """Insert the message unless this key was queued before; True when newly queued.
+
+    ``held`` parks it (state ``held``, the reason as its error) instead of sending it:
+    an admin sees it in the outbox, the sender never picks it up.
+    """
     if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
         return False
     now = utcnow()
@@ -107,8 +111,8 @@ def enqueue(conn: sa.Connection, out: Outgoing) -> bool:
         "dedupe_key": out.dedupe_key, "ref": ref_for(out.dedupe_key), "kind": out.kind,
         "ticket_id": out.ticket_id, "recipient": out.recipient.lower(),
         "envelope_from": out.envelope_from, "message_id": out.message_id, "raw": out.raw,
-        "context": out.context, "state": "queued", "attempts": 0, "next_attempt_at": now,
-        "created_at": now})
+        "context": out.context, "state": "held" if held else "queued", "attempts": 0,
+        "last_error": held, "next_attempt_at": now, "created_at": now})
     return True
 
 

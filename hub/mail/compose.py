@@ -195,12 +195,14 @@ DEFAULT_TEMPLATES: Mapping[str, MailTemplate] = {
     ),
     "correspondence": MailTemplate(
         subject="{{ ticket.subject }}",
-        text="{{ actor }} wrote on ticket #{{ ticket.id }}:\n\n{{ body }}\n" + _FOOTER,
+        text=("{{ actor }}{% if unverified %} (sender not verified){% endif %} wrote on "
+              "ticket #{{ ticket.id }}:\n\n{{ body }}\n" + _FOOTER),
     ),
     "comment": MailTemplate(
         subject="[Comment] {{ ticket.subject }}",
         text=(
-            "{{ actor }} commented on ticket #{{ ticket.id }} (not sent to the requestors):"
+            "{{ actor }}{% if unverified %} (sender not verified){% endif %} commented on "
+            "ticket #{{ ticket.id }} (not sent to the requestors):"
             "\n\n{{ body }}\n" + _FOOTER
         ),
     ),

@@ -28,6 +28,8 @@ from hub.mail.outbound import OutboxSender
 from hub.mail.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+#: RCPTs one transaction may name (RFC 5321 asks servers to take at least 100).
+MAX_RCPTS = 100
 
 
 class GatewayHandler:
@@ -45,6 +47,8 @@ class GatewayHandler:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RCPTS:
+            return "452 4.5.3 Too many recipients"
         loop = asyncio.get_running_loop()
         try:
             target = await loop.run_in_executor(self.executor, self.book.resolve, address)

@@ -31,6 +31,7 @@ __all__ = [
     "SetStatus",
     "parse_commands",
     "parse_duration",
+    "run_secret_values",
 ]
 
 
@@ -184,3 +185,26 @@ def parse_commands(body: str) -> tuple[list[MailCommand], str, list[str]]:
     if not commands:
         return [], body, errors
     return commands, "\n".join(lines[index:]), errors
+
+
+_RUN_LINE = re.compile(r"^\s*run\s*:(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def run_secret_values(body: str, is_secret: Callable[[str], bool]) -> list[str]:
+    """Values of secret-named ``key=value`` words on any ``Run:`` line of ``body``.
+
+    Read leniently (a line that is not a valid command still names its secrets), so
+    nothing derived from the message (a stored body, an error, a notice) can echo them.
+    """
+    found: list[str] = []
+    for line in _RUN_LINE.finditer(body):
+        try:
+            words = shlex.split(line.group(1))
+        except ValueError:
+            words = line.group(1).split()
+        for word in words:
+            key, eq, value = word.partition("=")
+            if eq and value and is_secret(key.strip()):
+                found.append(value)
+                found.append(value.strip("\"'"))
+    return sorted({v for v in found if v}, key=len, reverse=True)

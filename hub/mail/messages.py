@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,10 +84,16 @@ def render(hub: Hub, conn: sa.Connection, *, kind: str, recipient: str, message_
     subject, text, html = render_template(load_template(conn, kind), values)
     auto: AutoSubmitted = ("auto-replied" if context.get("auto_submitted") == "auto-replied"
                            else "auto-generated")
+    from_addr = address_book(hub).queue_address(queue, comment=comment)
+    label = context.get("vars", {}).get("sender_label")
+    if isinstance(label, str) and label:
+        # An unverified sender is named by their address, never by a user's display name.
+        from_addr = formataddr((" ".join(label.split())[:200], from_addr))
     return compose(
         recipient, add_tag(subject, settings.ticket_tag, ticket_id), text, html,
-        from_addr=address_book(hub).queue_address(queue, comment=comment),
-        reply_to=reply_address(queue, ticket_id, domain, secret, comment=comment),
+        from_addr=from_addr,
+        reply_to=reply_address(queue, ticket_id, domain, secret, comment=comment,
+                               recipient=recipient),
         message_id=message_id, in_reply_to=context.get("in_reply_to"),
         references=context.get("references") or (), auto_submitted=auto,
         loop_header_value=domain,

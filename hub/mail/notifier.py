@@ -6,6 +6,12 @@ recipient), the sender thread delivers it. Who gets what follows RT's defaults:
 autoreply to new requestors, correspondence to requestors and Cc, comments to
 AdminCc and the owner, a notice on resolve; never the author, never ourselves,
 never a robot, never an address that bounced permanently on this ticket.
+
+The gateway must not become a relay: one event mails at most ``max_recipients``
+people, a ticket sends at most ``ticket_mail_limit`` notifications per
+``ticket_mail_window`` seconds (the rest are parked as ``held`` in the outbox), and
+a message whose sender the hub could not verify goes out as
+``"<address> via OpsHub"``, never under a user's name (``[mail]`` in the TOML config).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sqlalchemy as sa
 from hub.accounts.queries import user_by_name
 from hub.bootstrap import Hub
 from hub.db import WRITE
-from hub.eventstore import StoredEvent
+from hub.eventstore import StoredEvent, utcnow
 from hub.mail.commands import Outgoing, enqueue
 from hub.mail.loops import is_robot_address
 from hub.mail.messages import address_book, dedupe_key
@@ -41,10 +47,26 @@ class Plan:
     body: str = ""
 
 
-def autoreply_limits(hub: Hub) -> tuple[int, dt.timedelta]:
+def _conf(hub: Hub) -> dict[str, Any]:
     conf = hub.settings.extra.get("mail", {}) if isinstance(hub.settings.extra, dict) else {}
+    return conf if isinstance(conf, dict) else {}
+
+
+def autoreply_limits(hub: Hub) -> tuple[int, dt.timedelta]:
+    conf = _conf(hub)
     limit = int(conf.get("autoreply_limit", 5))
     return limit, dt.timedelta(seconds=float(conf.get("autoreply_window", 3600)))
+
+
+def ticket_mail_limits(hub: Hub) -> tuple[int, dt.timedelta, int]:
+    """``(notifications per ticket, in this window, recipients per event)``."""
+    conf = _conf(hub)
+    return (int(conf.get("ticket_mail_limit", 30)),
+            dt.timedelta(seconds=float(conf.get("ticket_mail_window", 3600))),
+            int(conf.get("max_recipients", 50)))
+
+
+RATE_LIMITED_KINDS = ("correspondence", "comment", "resolved")
 
 
 class MailNotifier:
@@ -61,15 +83,23 @@ class MailNotifier:
         if not messages:
             return
         limit, window = autoreply_limits(hub)
+        per_ticket, ticket_window, _ = ticket_mail_limits(hub)
         with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             for out in messages:
+                if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
+                    continue
+                held = None
                 if out.kind == "autoreply":
-                    if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
-                        continue
                     if not autoreply_permitted(conn, out.recipient, event.at, limit, window):
                         log.info("autoreply to %s suppressed by the rate limit", out.recipient)
                         continue
-                enqueue(conn, out)
+                elif out.kind in RATE_LIMITED_KINDS and conn.execute(_RECENT, {
+                        "ticket": out.ticket_id, "since": utcnow() - ticket_window,
+                }).scalar_one() >= per_ticket:
+                    held = (f"rate limit: more than {per_ticket} notifications on ticket "
+                            f"#{out.ticket_id} in {int(ticket_window.total_seconds())} s")
+                    log.warning("notification to %s held: %s", out.recipient, held)
+                enqueue(conn, out, held=held)
         wakeup = hub.services.get("mail.outbox_wakeup")
         if wakeup is not None:
             wakeup.set()
@@ -94,8 +124,17 @@ class MailNotifier:
                                               "priority")}
         context: dict[str, Any] = {"actor": str(event.meta.get("actor", "")), "body": plan.body,
                    "requestor_name": None, "errors": []}
+        if event.data.get("authenticated") is False:
+            sender = str(event.data.get("from") or event.meta.get("actor", "") or "unknown")
+            context.update(actor=sender, unverified=True, sender_label=f"{sender} via OpsHub")
         out: list[Outgoing] = []
-        for recipient in _unique(plan.recipients):
+        _, _, cap = ticket_mail_limits(hub)
+        recipients = _unique(plan.recipients)
+        if len(recipients) > cap:
+            log.warning("event %s names %d recipients; mailing the first %d", event.position,
+                        len(recipients), cap)
+            recipients = recipients[:cap]
+        for recipient in recipients:
             is_author = recipient == author and plan.kind != "autoreply"
             if (is_author or recipient in bounced or book.is_ours(recipient)
                     or is_robot_address(recipient)):
@@ -127,6 +166,9 @@ class MailNotifier:
         if event.type == "TicketCommented":
             owner = _user_email(conn, ticket["owner"]) if ticket["owner"] else None
             people = list(watchers["admincc"]) + ([owner] if owner else [])
+            # Private comments go only to people who may read them (never to a customer
+            # named AdminCc, or to an outsider), by the one rights evaluation.
+            people = [p for p in people if tq.may_receive_comments(conn, ticket, p)]
             return Plan("comment", tuple(people), body)
         if event.type == "TicketStatusChanged" and \
                 data.get("new") == tq.lifecycle_of(conn, ticket["queue"]).resolved:
@@ -135,6 +177,11 @@ class MailNotifier:
 
 
 _EXISTS = sa.select(mail_outbox.c.id).where(mail_outbox.c.dedupe_key == sa.bindparam("key"))
+_RECENT = sa.select(sa.func.count()).select_from(mail_outbox).where(
+    mail_outbox.c.ticket_id == sa.bindparam("ticket"),
+    mail_outbox.c.kind.in_(RATE_LIMITED_KINDS),
+    mail_outbox.c.state != "held",
+    mail_outbox.c.created_at > sa.bindparam("since"))
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -105,6 +105,11 @@ class ParsedMail:
     content_sha256: str
     is_dsn: bool
     defects: tuple[str, ...]
+    #: The header block's top, in order, as ``(lowercased name, unfolded value)``: the trace
+    #: headers a relay adds (``Received``, ``Authentication-Results``...) up to the first
+    #: header the sender wrote. Mail authentication reads only this.
+    trace: tuple[tuple[str, str], ...] = ()
+    from_count: int = 0  # addresses in From (more than one never authenticates)
 
     @property
     def sender(self) -> str | None:
@@ -166,7 +171,38 @@ class _Reader:
         except Exception as exc:
             self.defects.append(f"{name}: {exc.__class__.__name__}")
             pairs = getaddresses([self.raw_text(name) or ""])
-        return [(n, a.strip().lower()) for n, a in pairs if "@" in a or a.strip() == ""]
+        out = [(n, a.strip().lower()) for n, a in pairs if "@" in a or a.strip() == ""]
+        usable = [(n, a) for n, a in out if _encodable(a)]
+        if len(usable) != len(out):  # raw 8-bit bytes in an address: nobody can be it
+            self.defects.append(f"{name}: undecodable address dropped")
+        return [(n if _encodable(n) else "", a) for n, a in usable]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_TRACE = frozenset({"received", "authentication-results", "return-path", "delivered-to",
+                    "x-original-to", "received-spf", "x-received"})
+_MAX_TRACE = 100
+
+
+def _trace(msg: Message) -> tuple[tuple[str, str], ...]:
+    """The topmost trace headers (see :attr:`ParsedMail.trace`), at most ``_MAX_TRACE``."""
+    found: list[tuple[str, str]] = []
+    for name, value in msg.raw_items():
+        key = str(name).strip().lower()
+        if key not in _TRACE and not key.startswith("arc-"):
+            break
+        text = value if isinstance(value, str) else str(value)
+        found.append((key, " ".join(text.split())))
+        if len(found) >= _MAX_TRACE:
+            break
+    return tuple(found)
 
 
 def _date(reader: _Reader) -> datetime | None:
@@ -256,4 +292,6 @@ def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
             content_type, msg.get_param("report-type"), subject, from_addr, envelope_from
         ),
         defects=tuple(dict.fromkeys(defects)),
+        trace=_trace(msg),
+        from_count=len(senders),
     )

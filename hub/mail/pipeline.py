@@ -10,6 +10,13 @@ Mail is an entrypoint: it only translates. Who the sender is (and with which acc
 profile) is accounts' answer (``actor_for_email``), what a ticket is and whether a
 reply reopens it or opens a new one are the tickets' (``hub.tickets.queries``), and
 every change is another feature's bus command.
+
+A ``From:`` line proves nothing: a message is attributed to a user only when
+:mod:`hub.mail.authentication` verified its sender. Unverified mail acts as its bare
+address (a customer-like actor with only the rights that address holds on the ticket)
+and is recorded with ``"authenticated": false``; it never adds Cc watchers unless the
+queue says ``add_cc_watchers``, and never applies mail commands. Secrets named on
+``Run:`` lines are masked in everything derived from the message.
 """
 
 from __future__ import annotations
@@ -25,14 +32,18 @@ from hub.actors import Actor, system_actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.domain import DomainError, NotFoundError
+from hub.eventstore import utcnow
 from hub.mail import messages
 from hub.mail.addresses import Target
-from hub.mail.apply import apply_commands
+from hub.mail.apply import RunMask, apply_commands
+from hub.mail.authentication import Identity, identify
 from hub.mail.bounces import record_bounce
 from hub.mail.commands import enqueue
 from hub.mail.inbox import InboxItem, blobs
 from hub.mail.instructions import parse_commands
 from hub.mail.loops import may_autoreply
+from hub.mail.notifier import autoreply_limits
+from hub.mail.outbound import autoreply_permitted
 from hub.mail.parsing import ParsedMail, parse_message
 from hub.mail.threading import find_ticket_tag, ticket_from_message_id
 from hub.ops import commands as ops_commands
@@ -44,6 +55,8 @@ log = logging.getLogger(__name__)
 GATEWAY = system_actor("email", "mail-gateway")
 _ADDR = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 Outcome = tuple[str, dict[str, Any] | None, str | None, str | None]
+#: Watchers one message may add (To/Cc beyond our own addresses); the rest are dropped.
+MAX_CC_PER_MESSAGE = 20
 
 
 @dataclass(frozen=True)
@@ -51,12 +64,26 @@ class Sender:
     address: str | None
     actor: Actor
     known: bool  # an enabled user account has this address
+    identity: Identity | None = None  # what the hub verified about the sender
+    staff: bool = False  # the user with this address is staff (verified or not)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.identity is not None and self.identity.authenticated
 
     @property
     def may_instruct(self) -> bool:
-        """Staff (and admins) may put ``Status:``-style instructions in their replies;
+        """Staff writing to their own signed reply address (and, when required, with a
+        trusted relay's pass) may put ``Status:``-style instructions in their replies;
         each one is then checked by the handler of the command it becomes."""
-        return self.known and self.actor.is_staff
+        return (self.known and self.actor.is_staff and self.identity is not None
+                and self.identity.may_command)
+
+    def refusal(self) -> str:
+        if not (self.known and self.staff) or self.identity is None:
+            return ("commands are only applied when staff reply to their own reply address "
+                    "of the ticket; your message was added without them")
+        return self.identity.why_not() + "; your message was added without them"
 
 
 def content_key(parsed: ParsedMail) -> str:
@@ -77,19 +104,25 @@ class Pipeline:
     def process(self, item: InboxItem) -> Outcome:
         """Never raises: the outcome is ``(state, result, error, message_id)``."""
         message_id = None
+        mask = RunMask("")
         try:
             raw = blobs(self.hub).get(item.sha256)
             parsed = parse_message(raw, envelope_from=item.mail_from)
             message_id = parsed.message_id
-            return "processed", self._process(item, raw, parsed), None, message_id
+            mask = RunMask(parsed.text)
+            return "processed", self._process(item, raw, parsed, mask), None, message_id
         except DomainError as exc:
-            log.warning("inbound mail %s refused: %s", item.id, exc.message)
-            return "failed", None, exc.message, message_id
+            error = mask(exc.message)
+            log.warning("inbound mail %s refused: %s", item.id, error)
+            return "failed", None, error, message_id
         except Exception as exc:
-            log.exception("inbound mail %s could not be processed", item.id)
-            return "failed", None, f"{type(exc).__name__}: {exc}", message_id
+            error = mask(f"{type(exc).__name__}: {exc}")
+            log.error("inbound mail %s could not be processed: %s", item.id, error,
+                      exc_info=not mask.secrets)
+            return "failed", None, error, message_id
 
-    def _process(self, item: InboxItem, raw: bytes, parsed: ParsedMail) -> dict[str, Any]:
+    def _process(self, item: InboxItem, raw: bytes, parsed: ParsedMail,
+                 mask: RunMask) -> dict[str, Any]:
         targets = [t for r in item.rcpts if (t := self.book.resolve(r)) is not None]
         if not targets:
             raise NotFoundError("no recipient of this message is one of our addresses")
@@ -106,13 +139,14 @@ class Pipeline:
             alert = self._nagios(parsed, key)
             if alert is not None:
                 return alert
-        sender = self._sender(parsed, item)
-        extra = self._extra(parsed, sender, allowed, reason)
+        identity = identify(parsed, item.mail_from, target, self.hub.settings)
+        sender = self._sender(parsed, item, identity)
+        extra = self._extra(parsed, sender, allowed, reason, mask)
         if ticket_id is not None:
             row = self._ticket_row(ticket_id)
             if row is not None:
-                return self._reply(parsed, target, row, sender, extra, key, allowed)
-        return self._create(parsed, target.queue, sender, extra, key)
+                return self._reply(parsed, target, row, sender, extra, key, allowed, mask)
+        return self._create(parsed, target.queue, sender, extra, key, mask)
 
     # -- threading ------------------------------------------------------------------
     def _thread(self, parsed: ParsedMail, targets: list[Target]) -> tuple[Target, int | None]:
@@ -140,46 +174,65 @@ class Pipeline:
                 return None
 
     # -- who ------------------------------------------------------------------------
-    def _sender(self, parsed: ParsedMail, item: InboxItem) -> Sender:
+    def _sender(self, parsed: ParsedMail, item: InboxItem, identity: Identity) -> Sender:
+        """The user behind a verified sender; otherwise the bare address acts."""
         address = (parsed.from_addr or item.mail_from or "").strip().lower() or None
         if address is None or not _ADDR.match(address) or self.book.is_ours(address):
             return Sender(None, Actor(name="unknown-sender", role="customer", source="email"),
-                          False)
+                          False, identity)
         with self.hub.engine.connect() as conn:
             actor = actor_for_email(conn, address, "email")
+        bare = Actor(name=address, email=address, role="customer", source="email")
         if actor is None:
-            return Sender(address, Actor(name=address, email=address, role="customer",
-                                         source="email"), False)
-        return Sender(address, actor, True)
+            return Sender(address, bare, False, identity)
+        staff = actor.is_staff
+        if not identity.authenticated or identity.address != address:
+            return Sender(address, bare, True, identity, staff)
+        return Sender(address, actor, True, identity, staff)
 
     def _extra(self, parsed: ParsedMail, sender: Sender, allowed: bool,
-               reason: str) -> dict[str, Any]:
+               reason: str, mask: RunMask) -> dict[str, Any]:
         store = blobs(self.hub)
         attachments = [{"sha256": store.put(a.content), "filename": a.filename,
                         "content_type": a.content_type, "size": a.size,
                         "content_id": a.content_id} for a in parsed.attachments]
         return {"attachments": attachments, "message_id": parsed.message_id,
-                "html": parsed.html, "from": sender.address, "autoreply": allowed,
-                "autoreply_reason": reason}
+                "html": mask.body(parsed.html) if parsed.html is not None else None,
+                "from": sender.address, "autoreply": allowed,
+                "autoreply_reason": reason, "authenticated": sender.authenticated}
+
+    def _watchers(self, parsed: ParsedMail, queue: str, sender: Sender,
+                  requestors: list[str]) -> tuple[list[str], int]:
+        """Cc watchers this message may add, and how many it named that were dropped."""
+        others = list(dict.fromkeys(
+            a for a in (*parsed.to, *parsed.cc)
+            if _ADDR.match(a) and not self.book.is_ours(a) and a not in requestors))
+        info = self.book.queues.get(queue)
+        opted_in = info is not None and info.spec.get("add_cc_watchers") is True
+        if not opted_in and not (sender.known and sender.authenticated):
+            return [], len(others)
+        return others[:MAX_CC_PER_MESSAGE], max(len(others) - MAX_CC_PER_MESSAGE, 0)
 
     # -- actions --------------------------------------------------------------------
     def _create(self, parsed: ParsedMail, queue: str, sender: Sender, extra: dict[str, Any],
-                key: str, subject: str | None = None) -> dict[str, Any]:
+                key: str, mask: RunMask, subject: str | None = None) -> dict[str, Any]:
         requestors = [sender.address] if sender.address else []
-        others = [a for a in (*parsed.to, *parsed.cc)
-                  if _ADDR.match(a) and not self.book.is_ours(a) and a not in requestors]
+        cc, dropped = self._watchers(parsed, queue, sender, requestors)
         command = tc.CreateTicket(
             queue=queue, subject=(subject or parsed.subject.strip() or "(no subject)")[:500],
-            body=parsed.text, requestors=requestors, cc=list(dict.fromkeys(others)),
-            extra=extra)
+            body=mask.body(parsed.text), requestors=requestors, cc=cc, extra=extra)
         result = self.hub.bus.handle(command, sender.actor, idempotency_key=f"mail:{key}:new")
-        return {"action": "created", "ticket_id": int(result["id"])}
+        out: dict[str, Any] = {"action": "created", "ticket_id": int(result["id"])}
+        if dropped:
+            out["cc_ignored"] = dropped
+        return out
 
     def _reply(self, parsed: ParsedMail, target: Target, row: tq.TicketBrief, sender: Sender,
-               extra: dict[str, Any], key: str, allowed: bool) -> dict[str, Any]:
+               extra: dict[str, Any], key: str, allowed: bool,
+               mask: RunMask) -> dict[str, Any]:
         ticket_id = int(row.id)
         if target.action == "correspond" and self._reopens_as_new(ticket_id):
-            created = self._create(parsed, str(row.queue), sender, extra, key)
+            created = self._create(parsed, str(row.queue), sender, extra, key, mask)
             link = tc.LinkTickets(ticket_id=created["ticket_id"], kind="refers_to",
                                   target=ticket_id)
             self.hub.bus.handle(link, GATEWAY, idempotency_key=f"mail:{key}:link")
@@ -193,9 +246,9 @@ class Pipeline:
         if commands and applicable:
             body = rest
         elif commands or errors:
-            errors = ["commands are only applied when staff reply to the ticket's own "
-                      "reply address; your message was added without them", *errors]
+            errors = [sender.refusal(), *errors]
             commands = []
+        body = mask.body(body)
         result: dict[str, Any] = {"action": target.action, "ticket_id": ticket_id}
         if body.strip() or not commands:
             cls = tc.Correspond if target.action == "correspond" else tc.Comment
@@ -205,8 +258,9 @@ class Pipeline:
         if commands:
             applied, failed = apply_commands(self.hub, ticket_id, commands, sender.actor, key)
             errors += failed
-            result["commands"] = applied
+            result["commands"] = [mask(line) for line in applied]
         if errors:
+            errors = [mask(line) for line in errors]
             result["errors"] = errors
             if allowed and sender.known and sender.address:
                 self._refuse(row, sender.address, errors, key)
@@ -219,7 +273,11 @@ class Pipeline:
     def _refuse(self, row: tq.TicketBrief, address: str, errors: list[str], key: str) -> None:
         ticket = {"id": row.id, "subject": row.subject, "queue": row.queue,
                   "status": row.status}
+        limit, window = autoreply_limits(self.hub)
         with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            if not autoreply_permitted(conn, address, utcnow(), limit, window):
+                log.info("command refusal to %s suppressed by the rate limit", address)
+                return
             out = messages.plan(self.hub, kind="command_refused",
                                  key=messages.dedupe_key("mail", key, "refused"), ticket=ticket,
                                  recipient=address, position=0,

@@ -2,7 +2,11 @@
 
 Three independent clues, in the order the gateway should trust them:
 
-1. a signed per-ticket reply address (``general+t123.<sig>@domain``),
+1. a signed per-ticket reply address (``general+t123.<rcpt>.<sig>@domain``), minted for one
+   recipient: ``<rcpt>`` is a keyed digest of that recipient's address, so the address says
+   whom it was given to (:func:`signed_for`) without revealing it. Addresses of the old form
+   ``general+t123.<sig>@domain`` (no recipient) still thread, but prove nothing about the
+   sender,
 2. one of *our* Message-IDs in In-Reply-To/References (signed as well),
 3. the ``[TAG #123]`` subject tag (unsigned: anyone can type it, so the gateway should only
    let it *add correspondence*, never grant rights).
@@ -34,7 +38,9 @@ __all__ = [
     "parse_bounce_address",
     "parse_recipient",
     "queue_local_part",
+    "recipient_token",
     "reply_address",
+    "signed_for",
     "strip_subject",
     "ticket_from_message_id",
 ]
@@ -44,7 +50,9 @@ BOUNCE_LOCAL = "bounces"
 _SIG_LEN = 10
 _COMMENT_SUFFIX = "-comment"
 _PREFIX = re.compile(r"^\s*((re|aw|fw|fwd|wg|tr|sv|vs|antw|rif|r)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_TOKEN_LEN = 8
 _EXT = re.compile(r"^t(\d{1,18})\.([a-z2-7]{10})$")
+_EXT_RCPT = re.compile(r"^t(\d{1,18})\.([a-z2-7]{8})\.([a-z2-7]{10})$")
 _OUR_MSGID = re.compile(
     r"^<?hub\.t(\d{1,18})\.e(\d{1,20})(?:\.([a-z0-9]{1,32}))?\.([a-z2-7]{10})@(.+?)>?$"
 )
@@ -56,12 +64,14 @@ Action = Literal["correspond", "comment"]
 
 @dataclass(frozen=True)
 class Recipient:
-    """Where an inbound RCPT leads. ``ticket_id`` is set only when the signature verified."""
+    """Where an inbound RCPT leads. ``ticket_id`` is set only when the signature verified;
+    ``recipient_token`` only when the address was minted for one recipient."""
 
     queue: str
     action: Action
     ticket_id: int | None
     signed: bool
+    recipient_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,14 +134,36 @@ def queue_local_part(queue: str) -> str:
     return "-".join(queue.strip().lower().split())
 
 
+def recipient_token(secret: str | bytes, address: str) -> str:
+    """Keyed digest naming one recipient inside a reply address (8 base32 characters)."""
+    return _sign(secret, "rcpt", address.strip().lower())[:_TOKEN_LEN]
+
+
 def reply_address(
-    queue_local: str, ticket_id: int, domain: str, secret: str | bytes, comment: bool = False
+    queue_local: str, ticket_id: int, domain: str, secret: str | bytes, comment: bool = False,
+    recipient: str | None = None,
 ) -> str:
-    """Signed per-ticket address such as ``general+t123.abcdefghij@domain``."""
-    base = queue_local_part(queue_local) + (_COMMENT_SUFFIX if comment else "")
+    """Signed per-ticket address ``general+t123.<rcpt>.<sig>@domain`` for ``recipient``.
+
+    Without ``recipient`` the old form ``general+t123.<sig>@domain`` is minted (it threads
+    a reply but never identifies its sender); the hub only hands out recipient-bound ones.
+    """
+    local = queue_local_part(queue_local)
+    base = local + (_COMMENT_SUFFIX if comment else "")
     kind = "comment" if comment else "correspond"
-    sig = _sign(secret, "reply", queue_local_part(queue_local), ticket_id, kind)
-    return f"{base}+t{ticket_id}.{sig}@{domain.lower()}"
+    if recipient is None:
+        sig = _sign(secret, "reply", local, ticket_id, kind)
+        return f"{base}+t{ticket_id}.{sig}@{domain.lower()}"
+    token = recipient_token(secret, recipient)
+    sig = _sign(secret, "reply-rcpt", local, ticket_id, kind, token)
+    return f"{base}+t{ticket_id}.{token}.{sig}@{domain.lower()}"
+
+
+def signed_for(found: Recipient, address: str | None, secret: str | bytes) -> bool:
+    """Whether the verified reply address ``found`` was minted for ``address``."""
+    if not found.signed or found.recipient_token is None or not address:
+        return False
+    return hmac.compare_digest(found.recipient_token, recipient_token(secret, address))
 
 
 def parse_recipient(
@@ -157,6 +189,12 @@ def parse_recipient(
     else:
         return None
     queue = by_local[queue_key]
+    bound = _EXT_RCPT.match(ext) if plus else None
+    if bound:
+        ticket, token, sig = int(bound.group(1)), bound.group(2), bound.group(3)
+        if _verify(sig, secret, "reply-rcpt", queue_key, ticket, action, token):
+            return Recipient(queue=queue, action=action, ticket_id=ticket, signed=True,
+                             recipient_token=token)
     found = _EXT.match(ext) if plus else None
     if found and _verify(found.group(2), secret, "reply", queue_key, int(found.group(1)), action):
         return Recipient(queue=queue, action=action, ticket_id=int(found.group(1)), signed=True)

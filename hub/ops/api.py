@@ -8,15 +8,16 @@ idempotency key, so a retried delivery changes nothing and is answered
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, g, jsonify, request
 
+from hub.accounts.queries import is_unrestricted
 from hub.domain import NotFoundError, PermissionDeniedError
-from hub.httpapi import BadRequestError, api_auth, hub_of, json_body
+from hub.httpapi import BadRequestError, api_auth, hub_of, json_body, parse_json
 from hub.ops.alerts import (
     AlertPayloadError,
     AlertSignal,
@@ -30,15 +31,15 @@ from hub.ops.handlers import submit
 from hub.ops.metrics import MetricStore
 from hub.ops.reactors import RATE_SOURCES, RATES_METRIC, metric_name
 from hub.ops.tables import alerts
-from hub.tickets.queries import get_state
+from hub.tickets.queries import get_state, visible_id_select, visible_ids
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api/v1")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _require_staff() -> None:
+def _require_staff(what: str = "sending alerts") -> None:
     if not g.actor.is_staff:
-        raise PermissionDeniedError("sending alerts needs a staff or admin token")
+        raise PermissionDeniedError(f"{what} needs a staff or admin token")
 
 
 def _answer(results: list[dict[str, Any]]) -> Response:
@@ -73,8 +74,8 @@ def _nagios_fields() -> dict[str, Any]:
     if not raw:
         raise BadRequestError("empty body: send the Nagios macros as JSON or form fields")
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document = parse_json(raw)
+    except BadRequestError as exc:
         raise BadRequestError(
             f"the Nagios notification is not valid JSON ({exc}); a quote or backslash in "
             "plugin output or an acknowledgement comment breaks JSON pasted together by a "
@@ -119,7 +120,7 @@ def _hours(default: int) -> int:
     raw = request.args.get("hours", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 31:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= 24 * 31:
         raise BadRequestError("hours must be a whole number from 1 to 744")
     return int(raw)
 
@@ -136,8 +137,10 @@ def alert_graph(ticket_id: int) -> Response:
     hub = hub_of()
     store: MetricStore = hub.services["ops.metrics"]
     with hub.engine.connect() as conn:
-        get_state(conn, g.actor, ticket_id)  # 404 unless the caller may see the ticket
-        rows = conn.execute(sa.select(alerts).where(alerts.c.ticket_id == ticket_id)
+        # 404 unless the caller may see the ticket, exactly as GET /api/v1/tickets/{id};
+        # a merged number answers for its survivor there, so graph the survivor's alerts.
+        real = int(get_state(conn, g.actor, ticket_id)["id"])
+        rows = conn.execute(sa.select(alerts).where(alerts.c.ticket_id.in_({ticket_id, real}))
                             .order_by(alerts.c.first_at)).all()
     if not rows:
         raise NotFoundError(f"ticket {ticket_id} has no alert")
@@ -153,7 +156,9 @@ def alert_graph(ticket_id: int) -> Response:
 @bp.get("/metrics/hub.png")
 @api_auth
 def hub_graph() -> Response:
-    """Alerts, tickets and mails per minute over the last ``hours``."""
+    """Alerts, tickets and mails per minute over the last ``hours`` (staff: customers
+    may open no alert, so the hub's alert rates are nothing of theirs)."""
+    _require_staff("the hub's rates")
     hours = _hours(6)
     store: MetricStore = hub_of().services["ops.metrics"]
     if not store.file(RATES_METRIC).exists():
@@ -166,22 +171,43 @@ def hub_graph() -> Response:
 @bp.get("/alerts")
 @api_auth
 def list_alerts() -> Response:
-    """Alert episodes (staff): ``?state=open&ticket_id=&host=&limit=``."""
-    _require_staff()
-    query = sa.select(alerts)
+    """Alert episodes (staff): ``?state=open&ticket_id=&host=&limit=``.
+
+    Only episodes whose ticket the caller may open (the tickets' one rule as a SQL
+    filter): a staff member outside a managed queue sees none of its alerts.
+    """
+    _require_staff("listing alerts")
+    shown: sa.ColumnElement[bool] = alerts.c.ticket_id.in_(visible_id_select(g.actor))
+    if is_unrestricted(g.actor):  # episodes with no ticket (yet) belong to no queue
+        shown = sa.or_(shown, alerts.c.ticket_id.is_(None))
+    query = sa.select(alerts).where(shown)
     for name in ("state", "host", "source"):
         if value := request.args.get(name):
             query = query.where(alerts.c[name] == value)
-    if (ticket := request.args.get("ticket_id", "")).isdigit():
-        query = query.where(alerts.c.ticket_id == int(ticket))
-    raw_limit = request.args.get("limit", "500")
-    limit = min(int(raw_limit), 5000) if raw_limit.isdigit() else 500
+    ticket = _number_arg("ticket_id")
+    if ticket is not None:
+        query = query.where(alerts.c.ticket_id == ticket)
+    limit = min(_number_arg("limit") or 500, 5000)
     with hub_of().engine.connect() as conn:
         rows = conn.execute(query.order_by(alerts.c.first_at).limit(limit)).all()
+        parents = visible_ids(conn, g.actor, [int(r.parent_ticket_id) for r in rows
+                                              if r.parent_ticket_id is not None])
     out = []
     for row in rows:
         item = dict(row._mapping)
         for key in ("first_at", "last_at"):
             item[key] = item[key].isoformat() + "Z"
+        if item["parent_ticket_id"] not in parents:
+            item["parent_ticket_id"] = None  # a parent the caller may not open
         out.append(item)
     return jsonify({"alerts": out})
+
+
+def _number_arg(name: str) -> int | None:
+    """An optional whole-number argument: ASCII digits, small enough for SQL (else 400)."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        raise BadRequestError(f"{name} must be a whole number (at most 9 digits)")
+    return int(raw)

@@ -12,6 +12,7 @@ from hub.runbooks.queries import list_runs
 from hub.runbooks.service import RunService
 from hub.runbooks.source import split_name
 from hub.runbooks.suggestions import suggestions_for
+from hub.tickets import queries as tq
 
 bp = Blueprint("runbooks_api", __name__, url_prefix="/api/v1")
 STEP_ACTIONS = ("plan", "approve", "apply", "skip", "inverse")
@@ -96,7 +97,10 @@ def runs() -> Response:
     runbook = request.args.get("runbook") or None
     with hub_of().engine.connect() as conn:
         found = list_runs(conn, g.actor, ticket_id=ticket_id, runbook=runbook)
-        suggested = suggestions_for(conn, ticket_id) if ticket_id is not None else []
+        suggested: list[dict[str, Any]] = []
+        if ticket_id is not None:
+            tq.get_state(conn, g.actor, ticket_id)  # 404, as GET /api/v1/tickets/{id}
+            suggested = suggestions_for(conn, ticket_id)
     return jsonify({"runs": found, "suggestions": suggested})
 
 
@@ -113,12 +117,23 @@ def step_action(run_id: int, n: int, action: str) -> Response:
     if action not in STEP_ACTIONS:
         raise BadRequestError(f"step actions are {', '.join(STEP_ACTIONS)}")
     body = json_body() if request.get_data(cache=True) else {}
-    _reject_unknown(body, {"reason"})
-    return jsonify(step_command(run_id, n, action, str(body.get("reason") or "")))
+    _reject_unknown(body, {"plan_digest"} if action == "approve" else {"reason"})
+    return jsonify(step_command(run_id, n, action, _text(body, "reason"),
+                                _text(body, "plan_digest")))
 
 
-def step_command(run_id: int, n: int, action: str, reason: str = "") -> dict[str, Any]:
-    """Shared by the API and the web forms."""
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequestError(f"{name!r} must be a string")
+    return value
+
+
+def step_command(run_id: int, n: int, action: str, reason: str = "",
+                 plan_digest: str = "") -> dict[str, Any]:
+    """Shared by the API and the web forms; the actor is always the signed-in caller."""
     hub, actor = hub_of(), g.actor
     service = RunService(hub)
     if action == "plan":
@@ -128,7 +143,8 @@ def step_command(run_id: int, n: int, action: str, reason: str = "") -> dict[str
     if action == "inverse":
         return service.inverse(run_id, n, actor)
     if action == "approve":
-        hub.bus.handle(c.ApproveStep(run_id=run_id, n=n), actor)
+        hub.bus.handle(c.ApproveStep(run_id=run_id, n=n, plan_digest=plan_digest or None),
+                       actor)
     else:
         hub.bus.handle(c.SkipStep(run_id=run_id, n=n, reason=reason[:500]), actor)
     return service.read(run_id, actor)
@@ -139,6 +155,6 @@ def step_command(run_id: int, n: int, action: str, reason: str = "") -> dict[str
 def abort(run_id: int) -> Response:
     body = json_body() if request.get_data(cache=True) else {}
     _reject_unknown(body, {"reason"})
-    hub_of().bus.handle(c.AbortRun(run_id=run_id, reason=str(body.get("reason") or "")[:500]),
+    hub_of().bus.handle(c.AbortRun(run_id=run_id, reason=_text(body, "reason")[:500]),
                         g.actor)
     return jsonify(RunService(hub_of()).read(run_id, g.actor))

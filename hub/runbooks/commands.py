@@ -14,6 +14,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class StartRun:
+    """The run's starter is always the actor the bus is given, never a field of this."""
+
     runbook: str  # "Web.Topic"
     params: dict[str, str]
     ticket_id: int | None = None
@@ -29,8 +31,11 @@ class RecordPlan:
 
 @dataclass(frozen=True)
 class ApproveStep:
+    """``plan_digest`` names the plan approved, as ``GET /api/v1/runs/{id}`` shows it."""
+
     run_id: int
     n: int
+    plan_digest: str | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class StepApproved(Event):
     at: str
     expires_at: str
     changes: list[Any]
+    plan_digest: str = ""  # absent in events recorded before approvals named their plan
 
 
 @event

@@ -27,6 +27,7 @@ from hub.runbooks.source import source_of, split_name
 from hub.runbooks.steps import ParamError, parse_runbook, validate_params
 from hub.runbooks.templating import render_params
 from hub.tickets import commands as tc
+from hub.tickets import queries as tq
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -50,10 +51,17 @@ def note(uow: UnitOfWork, run: Run, actor: Actor, text: str) -> None:
 
 
 def _ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> dict[str, Any]:
+    """What ``{{ ticket.X }}`` may read: internal fields only for SeeInternalFields holders."""
     ticket = tc.load_visible_ticket(uow, ticket_id, actor)
+    fields = dict(ticket.fields)
+    hidden = tq.internal_fields(uow.conn, ticket.queue)
+    if hidden and not actor.is_system:
+        state = tq.get_state(uow.conn, actor, ticket.number)
+        if not tq.can_see(actor, state, "SeeInternalFields"):
+            fields = {k: v for k, v in fields.items() if k not in hidden}
     return {"id": ticket.number, "subject": ticket.subject, "status": ticket.status,
             "queue": ticket.queue, "priority": ticket.priority, "owner": ticket.owner,
-            "requestors": list(ticket.requestors), "fields": dict(ticket.fields)}
+            "requestors": list(ticket.requestors), "fields": fields}
 
 
 class RunbookHandlers:
@@ -75,6 +83,11 @@ class RunbookHandlers:
         run = uow.get(Run, run_id)
         as_runbook(uow)
         self._rights(uow, actor, run.runbook)
+        if run.ticket_id is not None and not actor.is_system:
+            try:  # a run on a ticket the actor may not open does not exist for them
+                tc.load_visible_ticket(uow, run.ticket_id, actor)
+            except NotFoundError:
+                raise NotFoundError(f"run {run_id} not found") from None
         return run
 
     # -- start --------------------------------------------------------------------
@@ -144,7 +157,7 @@ class RunbookHandlers:
 
     def approve_step(self, cmd: c.ApproveStep, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
-        run.approve(actor, cmd.n, utcnow(), self.approval_ttl)
+        run.approve(actor, cmd.n, utcnow(), self.approval_ttl, cmd.plan_digest)
         step = run.step(cmd.n)
         note(uow, run, actor, f"step {cmd.n} ({step['name']}) approved by {actor.name} "
              f"until {step['approval_expires_at']}: {_plan_text(step['plan'])}")
@@ -237,17 +250,17 @@ class RunbookHandlers:
     # -- skip and abort -----------------------------------------------------------
     def skip_step(self, cmd: c.SkipStep, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
-        run.skip(actor, cmd.n, cmd.reason)
-        reason = f" ({cmd.reason})" if cmd.reason else ""
+        reason = mask_text(cmd.reason.strip()[:500])
+        run.skip(actor, cmd.n, reason)
         note(uow, run, actor, f"step {cmd.n} ({run.step(cmd.n)['name']}) skipped by "
-             f"{actor.name}{reason}")
+             f"{actor.name} ({reason})")
         return {"id": run.number}
 
     def abort_run(self, cmd: c.AbortRun, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
-        run.abort(actor, cmd.reason)
-        note(uow, run, actor, f"aborted by {actor.name}" + (f": {cmd.reason}" if cmd.reason
-                                                             else ""))
+        reason = mask_text(cmd.reason.strip()[:500])
+        run.abort(actor, reason)
+        note(uow, run, actor, f"aborted by {actor.name}" + (f": {reason}" if reason else ""))
         return {"id": run.number}
 
 

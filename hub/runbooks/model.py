@@ -12,10 +12,18 @@ check the fencing token so a late result of an abandoned attempt changes nothing
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from hub.actors import Actor
-from hub.domain import Aggregate, NotFoundError, PermissionDeniedError, StateConflictError
+from hub.domain import (
+    Aggregate,
+    NotFoundError,
+    PermissionDeniedError,
+    StateConflictError,
+    ValidationError,
+)
 from hub.runbooks import events as ev
 
 STEP_STATES = ("planned", "approved", "applied", "verified", "failed", "skipped")
@@ -29,6 +37,26 @@ def _iso(value: dt.datetime) -> str:
 
 def _parse(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.rstrip("Z"))
+
+
+def plan_digest(run_id: str, step: dict[str, Any]) -> str | None:
+    """What an approval names: the step's action, parameters and planned changes.
+
+    A re-plan that changes any of these gives another digest, so an approval given
+    for one plan can never be applied to another (the contract's "an approval
+    names the plan it approves").
+    """
+    plan = step.get("plan")
+    if not plan:
+        return None
+    body = {"run": str(run_id), "n": step["n"], "action": step["action"],
+            "params": step["params"], "changes": list(plan.get("changes") or [])}
+    text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def same_person(actor: Actor, name: str) -> bool:
+    return actor.name.strip().casefold() == str(name).strip().casefold()
 
 
 class Run(Aggregate):
@@ -73,8 +101,10 @@ class Run(Aggregate):
                 kept.append(step["n"])
         return kept
 
-    def approve(self, actor: Actor, n: int, now: dt.datetime, ttl: float) -> None:
-        if actor.name == self.started_by:
+    def approve(self, actor: Actor, n: int, now: dt.datetime, ttl: float,
+                digest: str | None = None) -> None:
+        """Four eyes: a person other than the starter approves the plan named by ``digest``."""
+        if actor.is_system or same_person(actor, self.started_by):
             raise PermissionDeniedError("someone other than the person who started the run "
                                         "must approve its steps")
         step = self._live_step(n)
@@ -85,12 +115,21 @@ class Run(Aggregate):
         if step["state"] not in ("planned", "approved"):
             raise StateConflictError(f"step {n} is {step['state']}; only a planned step "
                                      "can be approved")
-        if not step["plan"]:
+        current = plan_digest(self.id, step)
+        if not step["plan"] or current is None:
             raise StateConflictError(f"step {n} has no plan yet: plan it, then approve "
                                      "what the plan shows")
+        if not digest:
+            raise ValidationError(f"approving step {n} needs the plan_digest of the plan "
+                                  "it approves, as the step shows it", param="plan_digest")
+        if digest != current:
+            raise StateConflictError(f"step {n}: the plan changed since it was shown; review "
+                                     "the current plan and approve its digest",
+                                     plan_digest=current)
         self._record(ev.StepApproved(n=n, by=actor.name, at=_iso(now),
                                      expires_at=_iso(now + dt.timedelta(seconds=ttl)),
-                                     changes=list(step["plan"].get("changes", []))))
+                                     changes=list(step["plan"].get("changes", [])),
+                                     plan_digest=current))
 
     def check_apply(self, n: int, now: dt.datetime) -> dict[str, Any]:
         """Raise unless step ``n`` may be applied now; leases are taken only after this."""
@@ -104,6 +143,10 @@ class Run(Aggregate):
             if self.approval_expired(step, now):
                 raise StateConflictError(f"the approval of step {n} expired at "
                                          f"{step['approval_expires_at']}; approve it again")
+            approved = step.get("approved_digest")
+            if approved and approved != plan_digest(self.id, step):
+                raise StateConflictError(f"step {n}: the plan changed since it was approved; "
+                                         "approve the current plan again")
         waiting = [s["n"] for s in self.steps[: n - 1] if s["state"] not in DONE]
         if waiting:
             raise StateConflictError(f"step {n} must wait: step {waiting[0]} is not verified "
@@ -160,11 +203,19 @@ class Run(Aggregate):
         self._record(kind(n=n, output=output))
 
     def skip(self, actor: Actor, n: int, reason: str) -> None:
+        """Skipping needs a reason, and a gated step someone other than the starter:
+        otherwise skipping would be a way around the approval it needs."""
         step = self.step(n)
         if self.status not in ("running", "failed"):
             raise StateConflictError(f"run {self.id} is {self.status}")
         if step["state"] not in ("planned", "approved", "failed") or step["applying"]:
             raise StateConflictError(f"step {n} is {step['state']} and cannot be skipped")
+        if not reason.strip():
+            raise ValidationError(f"skipping step {n} needs a reason", param="reason")
+        if step["approval"] == "required" and (actor.is_system
+                                               or same_person(actor, self.started_by)):
+            raise PermissionDeniedError(f"step {n} needs approval: someone other than the "
+                                        "person who started the run must skip it")
         self._record(ev.StepSkipped(n=n, by=actor.name, reason=reason))
         if self.status == "failed" and not any(s["state"] == "failed" for s in self.steps):
             self._record(ev.RunResumed(n=n))
@@ -209,6 +260,7 @@ class Run(Aggregate):
         self.params, self.started_by, self.status = d["params"], d["started_by"], "running"
         self.steps = [{**s, "state": "planned", "plan": None, "plan_error": None,
                        "output": "", "approved_by": None, "approval_expires_at": None,
+                       "approved_digest": None,
                        "applying": False, "token": None, "until": None, "error": None,
                        "inverse": None, "inverse_done": False} for s in d["steps"]]
 
@@ -218,11 +270,13 @@ class Run(Aggregate):
         step["plan"], step["plan_error"] = d.get("plan"), d.get("error")
         if step["state"] == "approved" and (d.get("plan") or {}).get("changes") != old:
             step["state"], step["approved_by"], step["approval_expires_at"] = "planned", None, None
+            step["approved_digest"] = None
 
     def _on_StepApproved(self, d: dict[str, Any]) -> None:
         step = self.step(d["n"])
         step["state"], step["approved_by"] = "approved", d["by"]
         step["approval_expires_at"] = d["expires_at"]
+        step["approved_digest"] = d.get("plan_digest") or None
 
     def _on_StepApplyStarted(self, d: dict[str, Any]) -> None:
         step = self.step(d["n"])
@@ -289,5 +343,6 @@ def public(run: Run) -> dict[str, Any]:
             "plan_error": s["plan_error"], "error": s["error"], "inverse": s["inverse"],
             "inverse_done": s["inverse_done"], "applying": s["applying"],
             "approval_expires_at": s["approval_expires_at"],
+            "plan_digest": plan_digest(run.id, s),
         } for s in run.steps],
     }

@@ -25,7 +25,7 @@ from hub.messagebus import UnitOfWork
 from hub.projections import TableProjection
 from hub.runbooks import commands as c
 from hub.runbooks.events import RunbookSuggested
-from hub.runbooks.masking import mask_params
+from hub.runbooks.masking import mask_params, mask_text, secret_values
 from hub.runbooks.source import split_name
 from hub.runbooks.tables import runbook_suggestions
 from hub.tickets import commands as tc
@@ -63,12 +63,15 @@ def start_link(ticket_id: int, runbook: str, params: dict[str, Any]) -> str:
 def suggest(cmd: c.SuggestRunbook, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     web, topic = split_name(cmd.runbook)
     runbook = f"{web}.{topic}"
-    params = mask_params({str(k): str(v) for k, v in (cmd.params or {}).items()})
+    given = {str(k): str(v) for k, v in (cmd.params or {}).items()}
+    secrets = secret_values(given)
+    params = mask_params(given, secrets)
+    masked_reason = mask_text(str(cmd.reason or "")[:500], secrets)
     tc.load_visible_ticket(uow, cmd.ticket_id, actor)
     agg = uow.get(TicketRunbooks, cmd.ticket_id, must_exist=False)
-    if agg.suggest(actor, runbook, params, cmd.reason):
+    if agg.suggest(actor, runbook, params, masked_reason):
         uow.add(agg)
-        reason = f" ({cmd.reason})" if cmd.reason else ""
+        reason = f" ({masked_reason})" if masked_reason else ""
         tc.comment(tc.Comment(ticket_id=cmd.ticket_id, body=(
             f"Suggested runbook {runbook}{reason} with parameters "
             f"{json.dumps(params, sort_keys=True)}. Start it at "

@@ -15,10 +15,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from hub.runbooks.masking import is_secret_name
 from hub.runbooks.steps import ParamError
 
 MAX_TEMPLATE_LEN = 4096
@@ -109,6 +110,7 @@ def render_string(template: str, context: Mapping[str, Any], where: str = "value
     if len(template) > MAX_TEMPLATE_LEN:
         raise ParamError(where, "template is too long")
     try:
+        check_secret_use(template)
         result = _ENV.from_string(template).render(context)
     except ParamError:
         raise
@@ -119,3 +121,51 @@ def render_string(template: str, context: Mapping[str, Any], where: str = "value
     if len(result) > MAX_RESULT_LEN:
         raise ParamError(where, "result is too long")
     return result
+
+
+def _secret_key(node: nodes.Node) -> str | None:
+    """``params.X`` / ``params["X"]`` with a secret-looking X: its name, else None."""
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        base, key = node.node.name, node.attr
+    elif (isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name)
+          and isinstance(node.arg, nodes.Const)):
+        base, key = node.node.name, str(node.arg.value)
+    else:
+        return None
+    return key if base == "params" and is_secret_name(key) else None
+
+
+def check_secret_use(template: str) -> None:
+    """Secret parameters may appear only as a bare ``{{ params.X }}``.
+
+    Masking finds a secret by its value; ``{{ params.db_password|upper }}`` (or any
+    filter, test, slice, concatenation or condition on it) would store a changed
+    value nobody recognises, so such templates are refused (422 naming the
+    parameter) before anything is rendered. ``params`` itself may be used only to
+    read one parameter by a literal name: ``{{ params }}`` or ``params[x]`` could
+    reach a secret without naming it.
+    """
+    tree = _ENV.parse(template)
+    bare: set[int] = set()
+    for output in tree.find_all(nodes.Output):
+        for child in output.nodes:
+            if _secret_key(child) is not None:
+                bare.add(id(child))
+    reads: set[int] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
+        base = node.node
+        if not (isinstance(base, nodes.Name) and base.name == "params"):
+            continue
+        if isinstance(node, nodes.Getitem) and not isinstance(node.arg, nodes.Const):
+            raise ParamError("params", "a parameter must be named literally "
+                             "(params.X), not computed")
+        reads.add(id(base))
+        name = _secret_key(node)
+        if name is not None and id(node) not in bare:
+            bare_use = "{{ params." + name + " }}"
+            raise ParamError(name, f"is secret: use it only as a bare {bare_use}, "
+                             "without filters or expressions")
+    for name_node in tree.find_all(nodes.Name):
+        if name_node.name == "params" and id(name_node) not in reads:
+            raise ParamError("params", "use one parameter at a time (params.X)")

@@ -84,7 +84,8 @@ def step(run_id: int, n: int, action: str) -> Any:
     if action not in STEP_ACTIONS:
         abort(404)
     try:
-        step_command(run_id, n, action, request.form.get("reason", ""))
+        step_command(run_id, n, action, request.form.get("reason", ""),
+                     request.form.get("plan_digest", ""))
         flash(f"Step {n}: {action} done.", "info")
     except DomainError as exc:
         flash(f"Step {n}: {_message(exc)}", "error")

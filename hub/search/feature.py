@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 #: The features this one uses (checked at start-up).
-NEEDS: tuple[str, ...] = ("tickets", "wiki")
+NEEDS: tuple[str, ...] = ("accounts", "tickets", "wiki")
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,12 @@ from whoosh import query as wq
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 from whoosh.qparser import QueryParser
 
+from hub.accounts.queries import TICKET_ROLES, mentioned_scopes, rights_for
 from hub.actors import Actor
 from hub.domain import ValidationError
 from hub.search.index import DEFAULT_FIELD, STAFF_DEFAULT_FIELD, STAFF_ONLY, index_of
-from hub.tickets.queries import visible_ids
-from hub.wiki.queries import Access, access_for, customer_view_scope
+from hub.tickets.queries import internal_fields, visible_ids
+from hub.wiki.queries import Access, access_for, customer_view_scope, page_acls
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -37,6 +39,7 @@ _ALIAS = {"body": "content", "private": "content_staff", "comments": "content_st
           "ifields": "content_staff"}
 _ALIASES = re.compile(r"\b(body|private|comments|ifields):", re.IGNORECASE)
 MAX_LIMIT = 100
+_UNMENTIONED = " unmentioned"  # a queue scope no profile names (no queue starts with " ")
 
 
 class MarkFormatter(Formatter):  # type: ignore[misc]
@@ -93,16 +96,74 @@ def _customer_filter(conn: sa.Connection, access: Access) -> Any:
     scope = customer_view_scope(conn, access)
     page_terms = [wq.Term("web", w.lower()) for w in scope.webs]
     page_terms += [wq.Term("tviewers", name) for name in scope.names]
-    tickets = wq.And([wq.Term("kind", "ticket"), wq.Term("readers", actor.email.lower())])
+    tickets = _ticket_candidates(actor)
     pages = wq.And([wq.Term("kind", "page"), wq.Or(page_terms)]) if page_terms \
         else wq.NullQuery
-    return wq.Or([tickets, pages]) if actor.email else pages
+    return wq.Or([tickets, pages])
+
+
+def _ticket_candidates(actor: Actor) -> Any:
+    """A customer's ticket candidates: tickets naming her, plus whole queues a grant
+    opens to her.  Only a narrowing: :func:`visible_ids` decides every hit."""
+    whole = [scope for scope in sorted(mentioned_scopes(actor))
+             if "ShowTicket" in rights_for(actor, queue=scope)]
+    if "ShowTicket" in rights_for(actor, queue=_UNMENTIONED):
+        return wq.Term("kind", "ticket")
+    terms = [wq.Term("queue", scope) for scope in whole]
+    if actor.email:
+        terms.append(wq.Term("readers", actor.email.lower()))
+    return wq.And([wq.Term("kind", "ticket"), wq.Or(terms)]) if terms else wq.NullQuery
+
+
+def _hidden_queues(actor: Actor) -> Any:
+    """Queues where ``actor`` can see no ticket whatever role they hold (staff outside a
+    managed queue): masked out in the index so they do not crowd out visible hits."""
+    hidden = [wq.Term("queue", scope) for scope in sorted(mentioned_scopes(actor))
+              if "ShowTicket" not in rights_for(actor, queue=scope,
+                                                ticket_roles=set(TICKET_ROLES))]
+    return wq.And([wq.Term("kind", "ticket"), wq.Or(hidden)]) if hidden else None
+
+
+@dataclass
+class _TicketRights:
+    """Which candidate tickets the viewer may open, and see comments / internal fields of,
+    each by the one rule (``visible_ids``, one query per right)."""
+
+    shown: set[int]
+    comments: set[int]
+    internal: set[int]
+
+    def full(self, ticket_id: int) -> bool:
+        return ticket_id in self.comments and ticket_id in self.internal
+
+
+def _ticket_rights(conn: sa.Connection, viewer: Actor, ids: list[int]) -> _TicketRights:
+    shown = visible_ids(conn, viewer, ids)
+    listed = sorted(shown)
+    return _TicketRights(shown, visible_ids(conn, viewer, listed, "ShowTicketComments"),
+                         visible_ids(conn, viewer, listed, "SeeInternalFields"))
+
+
+def _confirmed(searcher: Any, public_q: Any, keys: list[str]) -> set[str]:
+    """Which of ``keys`` the query matches on the text everyone who may open them sees
+    (for hits found through comments or internal fields the viewer may not see)."""
+    if not keys:
+        return set()
+    only = wq.Or([wq.Term("key", k) for k in keys])
+    return {hit["key"] for hit in searcher.search(wq.And([public_q, only]), limit=len(keys),
+                                                  scored=False)}
 
 
 def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: int = 20,
            kind: str | None = None, web: str | None = None, html: bool = True,
            access: Access | None = None) -> list[dict[str, Any]]:
-    """Hits ``{kind, id, title, snippet, ...}`` the viewer may see, best first."""
+    """Hits ``{kind, id, title, snippet, ...}`` the viewer may see, best first.
+
+    A hit and its snippet answer as opening it would: ticket hits need ShowTicket, a
+    hit found through comments needs ShowTicketComments (internal fields:
+    SeeInternalFields) on that ticket, and snippets come only from text the viewer
+    may see there; page hits need VIEW by the topic's current ACL.
+    """
     text = (text or "").strip()
     if not text:
         raise ValidationError("q is required")
@@ -117,10 +178,12 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
     text = _ALIASES.sub(lambda m: f"{_ALIAS[m.group(1).lower()]}:", text)
     try:
         q = _parser(searcher.schema, staff).parse(text)
+        # The same words on the text every reader of the ticket sees (no staff fields).
+        public_q = _strip_staff_fields(_parser(searcher.schema, False).parse(text))
     except Exception as exc:  # Whoosh's parser is lenient; anything left is bad input
         raise ValidationError(f"cannot understand the query: {type(exc).__name__}") from exc
     if not staff:
-        q = _strip_staff_fields(q)
+        q = public_q
     restrict = []
     if kind:
         restrict.append(wq.Term("kind", kind))
@@ -128,40 +191,97 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
         restrict.append(wq.Term("web", web.lower()))
     if not staff:
         restrict.append(_customer_filter(conn, access))
+    hidden = _hidden_queues(viewer)
     # Field-only queries (queue:ops status:open) need no relevance: skip scoring.
     scored = any(leaf.field() in CONTENT_FIELDS for leaf in q.leaves() if hasattr(leaf, "field"))
     # Restrictions are intersected into the query (not a Whoosh filter, which would walk
     # every match of a common word to test it): a rare restriction term skips ahead.
     full = wq.And([q, *restrict]) if restrict else q
+    if hidden is not None:
+        full = wq.AndNot(full, hidden)
     results = searcher.search(full, limit=limit + (10 if staff else 2 * limit + 10),
                               scored=scored)
     words = _words(q, searcher.reader())
     candidates = list(results)
-    shown = visible_ids(conn, viewer, [int(h["ref"]) for h in candidates
-                                       if h["kind"] == "ticket"])
+    rights = _ticket_rights(conn, viewer, [int(h["ref"]) for h in candidates
+                                           if h["kind"] == "ticket"])
+    unconfirmed = [h["key"] for h in candidates if h["kind"] == "ticket" and staff
+                   and int(h["ref"]) in rights.shown and not rights.full(int(h["ref"]))]
+    confirmed = _confirmed(searcher, public_q, unconfirmed)
+    acls = page_acls(conn, [(str(h["web"]), str(h["topic"])) for h in candidates
+                            if h["kind"] == "page"])
+    hidden_fields = _InternalFields(conn)
     hits: list[dict[str, Any]] = []
     for hit in candidates:
         if len(hits) >= limit:
             break
-        if hit["kind"] == "ticket" and int(hit["ref"]) not in shown:
-            continue
-        if hit["kind"] == "page":
-            state = json.loads(hit["state"])
-            w, _, t = str(hit["ref"]).partition(".")
-            if not access.allowed("VIEW", w, t, state.get("acl") or {}):
+        if hit["kind"] == "ticket":
+            ref = int(hit["ref"])
+            if ref not in rights.shown or (hit["key"] in unconfirmed
+                                           and hit["key"] not in confirmed):
                 continue
-        hits.append(_hit(hit, words, searcher.schema, staff, html))
+            shows = _TicketShows(ref in rights.comments, ref in rights.internal,
+                                 hidden_fields.of(str(hit["queue"])))
+        else:
+            where = (str(hit["web"]), str(hit["topic"]))
+            if where not in acls or not access.allowed("VIEW", *where, acls[where]):
+                continue
+            shows = _TicketShows(False, True, frozenset())
+        hits.append(_hit(hit, words, searcher.schema, shows, html))
     return hits
 
 
-def _hit(hit: Any, words: set[str], schema: Any, staff: bool, html: bool) -> dict[str, Any]:
-    fields = ["body", "title", "fields"] + (["private"] if staff else []) + ["attachments"]
+@dataclass(frozen=True)
+class _TicketShows:
+    """What of a document its snippet may be drawn from."""
+
+    comments: bool
+    internal: bool
+    internal_names: frozenset[str]
+
+
+class _InternalFields:
+    """Internal custom fields per queue, as the tickets feature says now (cached)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.cache: dict[str, frozenset[str]] = {}
+
+    def of(self, queue: str) -> frozenset[str]:
+        key = queue.lower()
+        if key not in self.cache:
+            self.cache[key] = internal_fields(self.conn, queue)
+        return self.cache[key]
+
+
+def _fields_text(hit: Any, shows: _TicketShows) -> str:
+    """A ticket's custom fields as the viewer may see them, from the stored state (the
+    queue's internal fields as they are now, not as they were when indexed)."""
+    if hit["kind"] != "ticket":
+        return str(hit.get("fields") or "")
+    try:
+        fields = json.loads(hit["state"]).get("fields") or {}
+    except (TypeError, ValueError):
+        return ""
+    return "\n".join(f"{k}: {_flat(v)}" for k, v in fields.items()
+                     if shows.internal or k not in shows.internal_names)
+
+
+def _flat(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _hit(hit: Any, words: set[str], schema: Any, shows: _TicketShows,
+         html: bool) -> dict[str, Any]:
+    texts = {"body": hit.get("body"), "title": hit.get("title"),
+             "fields": _fields_text(hit, shows),
+             "private": hit.get("private") if shows.comments else "",
+             "attachments": hit.get("attachments")}
     snippet = ""
     analyzer = schema[DEFAULT_FIELD].analyzer
-    for name in fields if words else []:
-        stored = hit.get(name)
+    for stored in texts.values() if words else []:
         if stored:
-            snippet = highlight(stored[:50_000], words, analyzer,
+            snippet = highlight(str(stored)[:50_000], words, analyzer,
                                 ContextFragmenter(maxchars=160, surround=50),
                                 MarkFormatter(html), top=2)
             if snippet:

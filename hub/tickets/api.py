@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from hub.domain import ValidationError
+from hub.accounts.queries import rights_for
+from hub.domain import NotFoundError, PermissionDeniedError, ValidationError
 from hub.httpapi import (
     BadRequestError,
     api_auth,
@@ -18,12 +19,12 @@ from hub.httpapi import (
 )
 from hub.tickets import commands as c
 from hub.tickets import queries as q
-from hub.tickets.tables import queues
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 
 CREATE_KEYS = {"queue", "subject", "body", "requestors", "priority", "fields", "cc", "admincc",
                "due", "owner", "status"}
+ADDRESS = re.compile(r"[^@\s<>]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)*")
 PATCH_KEYS = {"status", "owner", "priority", "queue", "fields", "subject", "due", "force"}
 
 
@@ -79,7 +80,7 @@ def create_ticket() -> Response:
     command = c.CreateTicket(
         queue=_text(body, "queue"), subject=_text(body, "subject"),
         body=_text(body, "body", required=False), requestors=body.get("requestors"),
-        cc=body.get("cc"), admincc=body.get("admincc"), priority=body.get("priority", 0),
+        cc=body.get("cc"), admincc=body.get("admincc"), priority=body.get("priority"),
         due=body.get("due"), fields=fields, owner=body.get("owner"), status=body.get("status"),
     )
     result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
@@ -245,32 +246,36 @@ def list_tickets() -> Response:
         return jsonify(q.list_tickets(conn, g.actor, flt))
 
 
-@bp.get("/queues")
-@api_auth
-def list_queues() -> Response:
-    import sqlalchemy as sa
-
-    with hub_of().engine.connect() as conn:
-        rows = conn.execute(sa.select(queues).where(queues.c.disabled.is_(False))).all()
-    return jsonify({"queues": [
-        {"name": r.name, "address": r.address, "comment_address": r.comment_address,
-         "lifecycle": r.spec.get("lifecycle", {}).get("name", "default"),
-         "custom_fields": r.spec.get("custom_fields", [])}
-        for r in rows
-    ]})
+QUEUE_KEYS = {"name", "description", "address", "comment_address", "lifecycle",
+              "custom_fields", "reopen_policy", "customers_may_create"}
 
 
-@bp.post("/queues")
-@api_auth
-def create_queue() -> Response:
-    body = json_body()
-    allowed = {"name", "description", "address", "comment_address", "lifecycle",
-               "custom_fields", "reopen_policy", "customers_may_create"}
+def _admin_only() -> None:
+    if g.actor.role != "admin":
+        raise PermissionDeniedError("administration needs the admin role")
+
+
+def _queue_document(info: q.QueueInfo) -> dict[str, Any]:
+    spec = info.spec
+    return {"name": info.name, "description": spec.get("description", ""),
+            "address": info.address, "comment_address": info.comment_address,
+            "lifecycle": spec.get("lifecycle", {}).get("name", "default"),
+            "customers_may_create": bool(spec.get("customers_may_create", True)),
+            "reopen_policy": spec.get("reopen_policy", "reopen"),
+            "custom_fields": spec.get("custom_fields", []), "disabled": info.disabled,
+            "add_cc_watchers": bool(spec.get("add_cc_watchers", False))}
+
+
+def _queue_body(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     _reject_unknown(body, allowed)
-    _text(body, "name")
-    for key in ("description", "address", "comment_address", "reopen_policy"):
+    for key in ("name", "description", "address", "comment_address", "reopen_policy"):
         if key in body and not isinstance(body[key], str):
             raise BadRequestError(f"{key!r} must be a string")
+    for key in ("address", "comment_address"):
+        if body.get(key):
+            body[key] = body[key].strip().lower()
+            if not ADDRESS.fullmatch(body[key]):
+                raise ValidationError(f"{key} {body[key]!r} is not an email address", field=key)
     if "lifecycle" in body and not isinstance(body["lifecycle"], dict):
         raise BadRequestError("'lifecycle' must be an object")
     if "custom_fields" in body and not (
@@ -278,10 +283,53 @@ def create_queue() -> Response:
         and all(isinstance(f, dict) for f in body["custom_fields"])
     ):
         raise BadRequestError("'custom_fields' must be a list of objects")
-    if "customers_may_create" in body:
-        _flag(body, "customers_may_create")
-    command = c.CreateQueue(**{k: v for k, v in body.items() if k in allowed})
-    result = hub_of().bus.handle(command, g.actor)
-    response = jsonify(result)
-    response.status_code = 201
+    for key in ("customers_may_create", "disabled", "add_cc_watchers"):
+        if key in body:
+            _flag(body, key)
+    return body
+
+
+def _queue_response(name: str, status: int = 200) -> Response:
+    with hub_of().engine.connect() as conn:
+        info = q.find_queue(conn, name)
+    if info is None:
+        raise NotFoundError(f"queue {name} not found")
+    response = jsonify(_queue_document(info))
+    response.status_code = status
     return response
+
+
+@bp.get("/queues")
+@api_auth
+def list_queues() -> Response:
+    """Admins see every queue; others only those they may see or open tickets in."""
+    with hub_of().engine.connect() as conn:
+        infos = q.list_queues(conn, include_disabled=g.actor.role == "admin")
+    shown = [i for i in infos if g.actor.role == "admin" or {"SeeQueue", "CreateTicket"} & (
+        rights_for(g.actor, queue=i.name,
+                   customers_may_create=bool(i.spec.get("customers_may_create", True))))]
+    return jsonify({"queues": [_queue_document(i) for i in shown]})
+
+
+@bp.post("/queues")
+@api_auth
+def create_queue() -> Response:
+    _admin_only()
+    body = _queue_body(json_body(), QUEUE_KEYS)
+    _text(body, "name")
+    command = c.CreateQueue(**{k: v for k, v in body.items() if k in QUEUE_KEYS})
+    result = hub_of().bus.handle(command, g.actor)
+    response = _queue_response(str(result["name"]), 201)
+    response.headers["Location"] = f"/api/v1/queues/{result['name']}"
+    return response
+
+
+@bp.patch("/queues/<name>")
+@api_auth
+def change_queue(name: str) -> Response:
+    _admin_only()
+    body = _queue_body(json_body(), (QUEUE_KEYS - {"name"}) | {"disabled", "add_cc_watchers"})
+    if not body:
+        raise BadRequestError("nothing to change", allowed=sorted(QUEUE_KEYS - {"name"}))
+    hub_of().bus.handle(c.ChangeQueue(name=name, changes=body), g.actor)
+    return _queue_response(name)

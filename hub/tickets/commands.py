@@ -38,7 +38,7 @@ class CreateTicket:
     requestors: list[str] | None = None
     cc: list[str] | None = None
     admincc: list[str] | None = None
-    priority: Any = 0
+    priority: Any = None
     due: str | None = None
     fields: dict[str, Any] | None = None
     owner: str | None = None

@@ -27,7 +27,8 @@ class _MessageExtras(Event):
     """Optional keys a message (creation, reply, comment) may carry, by who adds them.
 
     Mail: ``attachments``, ``message_id``, ``html``, ``from`` (``from_`` here),
-    ``autoreply`` (False: never answer this one), ``autoreply_reason``. Desk:
+    ``autoreply`` (False: never answer this one), ``autoreply_reason``, ``authenticated``
+    (False: the hub could not verify the sender; the actor is then their address). Desk:
     ``attachments``. Alerts: ``alert``. Runbooks: ``runbook_run``,
     ``runbook_suggestion``.
     """
@@ -41,6 +42,7 @@ class _MessageExtras(Event):
     alert: bool | None = None
     runbook_run: int | None = None
     runbook_suggestion: str | None = None
+    authenticated: bool | None = None  # mail: False when the sender was not verified
 
     def to_data(self) -> dict[str, Any]:
         """The event's own keys first, then the extras that are set."""

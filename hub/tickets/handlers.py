@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -193,25 +195,43 @@ def update_ticket(cmd: c.UpdateTicket, uow: UnitOfWork, actor: Actor) -> dict[st
     who = acting(actor, queue, ticket)
     if cmd.queue is not None and cmd.queue.lower() != ticket.queue.lower():
         target = queue_spec(uow, cmd.queue)
-        ticket.move(who, target, acting(actor, target).can("CreateTicket"))
+        with _field("queue"):
+            ticket.move(who, target, acting(actor, target).can("CreateTicket"))
         queue = target
         who = acting(actor, queue, ticket)
     if cmd.fields:
-        ticket.set_fields(who, queue, cmd.fields)
+        with _field("fields"):
+            ticket.set_fields(who, queue, cmd.fields)
     if cmd.owner_set:
         may_own = cmd.owner is None or _may_own(uow, cmd.owner)
         how = "take" if cmd.owner == actor.name else ("untake" if cmd.owner is None else "assign")
-        ticket.set_owner(who, cmd.owner, how=how, new_owner_may_own=may_own)
+        with _field("owner"):
+            ticket.set_owner(who, cmd.owner, how=how, new_owner_may_own=may_own)
     if cmd.priority is not None:
-        ticket.set_priority(who, cmd.priority)
+        with _field("priority"):
+            ticket.set_priority(who, cmd.priority)
     if cmd.subject is not None:
-        ticket.set_subject(who, cmd.subject)
+        with _field("subject"):
+            ticket.set_subject(who, cmd.subject)
     if cmd.due_set:
-        ticket.set_due(who, cmd.due)
+        with _field("due"):
+            ticket.set_due(who, cmd.due)
     if cmd.status is not None:
         deps = open_dependencies(uow, ticket) if cmd.status == queue.lifecycle.resolved else []
-        ticket.change_status(who, queue, cmd.status, open_dependencies=deps, force=cmd.force)
+        with _field("status"):
+            ticket.change_status(who, queue, cmd.status, open_dependencies=deps,
+                                 force=cmd.force)
     return {"id": ticket.number}
+
+
+@contextmanager
+def _field(name: str) -> Iterator[None]:
+    """Name the field in a refusal, so the caller learns which change was not allowed."""
+    try:
+        yield
+    except PermissionDeniedError as exc:
+        exc.details.setdefault("field", name)
+        raise
 
 
 def change_owner(cmd: c.ChangeOwner, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:

@@ -33,10 +33,12 @@ class Ticket(TicketState):
     # -- commands -----------------------------------------------------------------
     def create(self, actor: Actor, queue: QueueSpec, *, subject: str, body: str = "",
                requestors: Any = None, cc: Any = None, admincc: Any = None,
-               priority: Any = 0, due: Any = None, fields: dict[str, Any] | None = None,
+               priority: Any = None, due: Any = None, fields: dict[str, Any] | None = None,
                owner: str | None = None, status: str | None = None,
                content_type: str = "text/plain", extra: dict[str, Any] | None = None) -> None:
         _need(actor, "CreateTicket", f"creating a ticket in {queue.name}")
+        self._check_create_fields(actor, queue, owner=owner, status=status, priority=priority,
+                                  due=due, admincc=admincc, fields=fields)
         if self.exists:
             raise StateConflictError(f"ticket {self.id} already exists")
         subject = (subject or "").strip()
@@ -52,14 +54,16 @@ class Ticket(TicketState):
             # Customers open tickets for themselves; others may be added as Cc.
             own = actor.email.lower()
             if any(p != own for p in people):
-                raise PermissionDeniedError("customers can only open tickets as requestor")
+                raise PermissionDeniedError("customers can only open tickets as requestor",
+                                            field="requestors")
             people = [own]
         elif not people and actor.email and not actor.is_system:
             people = [actor.email.lower()]
         cleaned = self._clean_fields(queue, fields or {}, creating=True)
         self._record(ev.TicketCreated(
             queue=queue.name, subject=subject, body=body or "",
-            content_type=content_type, status=initial, priority=_clean_priority(priority),
+            content_type=content_type, status=initial,
+            priority=_clean_priority(0 if priority is None else priority),
             due=_clean_due(due), requestors=people, cc=_clean_addresses(cc, "cc"),
             admincc=_clean_addresses(admincc, "admincc"), fields=cleaned, owner=owner,
             **ev.extras(extra),
@@ -243,6 +247,30 @@ class Ticket(TicketState):
             message_id=message_id, permanent=bool(permanent)))
 
     # -- helpers ------------------------------------------------------------------
+    @staticmethod
+    def _check_create_fields(actor: Actor, queue: QueueSpec, *, owner: str | None,
+                             status: str | None, priority: Any, due: Any, admincc: Any,
+                             fields: dict[str, Any] | None) -> None:
+        """RT's rule at create: only what the creator could change afterwards may be
+        set; anything else is refused by name (never silently dropped or applied)."""
+        def refuse(name: str, right: str) -> None:
+            raise PermissionDeniedError(f"setting {name} needs the right {right}",
+                                        field=name, right=right)
+
+        modify = actor.can("ModifyTicket")
+        if owner is not None and not modify and not (
+                owner == actor.name and (actor.can("OwnTicket") or actor.can("TakeTicket"))):
+            refuse("owner", "ModifyTicket")
+        for name, value in (("status", status), ("priority", priority), ("due", due)):
+            if value is not None and not modify:
+                refuse(name, "ModifyTicket")
+        if admincc and not modify:
+            refuse("admincc", "ModifyTicket")
+        for name in fields or {}:
+            spec = queue.field(name) if isinstance(name, str) else None
+            if spec is not None and spec.internal and not actor.can("SeeInternalFields"):
+                refuse(f"fields.{name}", "SeeInternalFields")
+
     def _require_live(self) -> None:
         if not self.exists:
             raise StateConflictError(f"ticket {self.id} does not exist")

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.accounts.queries import is_unrestricted, rights_on
+from hub.accounts.queries import actor_for_email, is_unrestricted, rights_on
 from hub.actors import Actor
 from hub.domain import NotFoundError, ValidationError
 from hub.eventstore import EventStore, StoredEvent
@@ -51,6 +51,7 @@ __all__ = [
     "lifecycle_of",
     "list_queues",
     "list_tickets",
+    "may_receive_comments",
     "public_view",
     "queue_for_address",
     "queue_names",
@@ -126,10 +127,11 @@ def parse_as_of(value: str) -> tuple[int | None, dt.datetime | None]:
         return int(value), None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValidationError("as_of is an event position or an ISO 8601 time") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        if moment.tzinfo is not None:  # year 1 or 9999 with an offset overflows here
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError) as exc:
+        raise ValidationError("as_of is an event position (0 to 18 digits) or an ISO 8601 "
+                              "time", field="as_of") from exc
     return None, moment
 
 
@@ -276,3 +278,24 @@ def reply_opens_new_ticket(conn: sa.Connection, ticket_id: int) -> bool:
     if queue is None or queue.spec.get("reopen_policy") != "new_ticket":
         return False
     return not queue.lifecycle.is_active(brief.status)
+
+
+def may_receive_comments(conn: sa.Connection, state: Mapping[str, Any], address: str) -> bool:
+    """Whether mail carrying private comments of this ticket may go to ``address``.
+
+    Only someone holding ShowTicketComments on the ticket, by the one rights
+    evaluation every read path uses: an address without an enabled account is
+    treated as a customer (who never holds it), so a customer named AdminCc, or an
+    outsider, never receives comments by mail.
+    """
+    clean = address.strip().lower()
+    actor = actor_for_email(conn, clean, "email") or Actor(
+        name=clean, email=clean, role="customer", source="email")
+    return can_see(actor, state, "ShowTicketComments")
+
+
+def visible_id_select(viewer: Actor, right: str = "ShowTicket") -> sa.Select[Any]:
+    """``SELECT id FROM tickets WHERE`` :func:`visible`, for another feature's read model
+    to filter by (``column.in_(visible_id_select(actor))``, e.g. ops' alert list), so it
+    answers exactly as the ticket would, without a copy of the rule."""
+    return sa.select(tickets.c.id).where(visible(viewer, right))

@@ -75,7 +75,8 @@ class Queue(Aggregate):
         if not actor.can("AdminQueue"):
             raise PermissionDeniedError("changing a queue needs AdminQueue")
         allowed = {"description", "address", "comment_address", "lifecycle", "custom_fields",
-                   "reopen_policy", "customers_may_create", "disabled"}
+                   "reopen_policy", "customers_may_create", "disabled",
+                   "add_cc_watchers"}  # mail: outsiders' Cc become watchers
         unknown = set(changes) - allowed
         if unknown:
             raise ValidationError(f"unknown queue settings: {sorted(unknown)}")

@@ -29,7 +29,9 @@ bp = Blueprint("desk", __name__, template_folder="templates", static_folder="sta
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError) -> tuple[str, int]:
-    return render_template("error.html", message=exc.message, status=exc.status), exc.status
+    field = exc.details.get("field")
+    message = f"{exc.message} (field: {field})" if field else exc.message
+    return render_template("error.html", message=message, status=exc.status), exc.status
 
 
 @bp.errorhandler(HTTPException)

@@ -49,15 +49,21 @@ def init_app(app: Flask) -> None:
 
     security.init_app(app)
     app.before_request(load_session_actor)
-    for name in ("tickets_api",):
+    for name in ("tickets_api", "admin_api"):
         blueprint = app.blueprints.get(name)
         if blueprint is not None:
             security.csrf.exempt(blueprint)
 
 
 def blueprints() -> list[Any]:
-    from hub.web import account_views, dashboard, ticket_views  # noqa: F401 (routes)
+    from hub.web import (  # noqa: F401 (routes)
+        account_views,
+        admin_views,
+        dashboard,
+        ticket_views,
+    )
+    from hub.web.admin_api import bp as admin_api_bp
     from hub.web.desk import bp as desk_bp
     from hub.webkit.auth import bp as auth_bp
 
-    return [auth_bp, desk_bp]
+    return [auth_bp, desk_bp, admin_api_bp]

@@ -192,7 +192,6 @@ def new_ticket() -> str:
 @login_required
 def create_ticket() -> Response:
     form = request.form
-    staff = g.actor.is_staff
 
     def addresses(name: str) -> list[str] | None:
         raw = form.get(name, "").replace(";", ",")
@@ -204,13 +203,16 @@ def create_ticket() -> Response:
     if uploaded:
         extra["attachments"] = uploaded
     fields = {k[3:]: v for k, v in form.items() if k.startswith("cf_") and v != ""}
+    # What the form sends is what is asked for: the ticket refuses (403 naming the
+    # field) what this actor may not set, instead of the page dropping it silently.
+    priority = form.get("priority", "").strip()
     command = tc.CreateTicket(
         queue=form.get("queue", ""), subject=form.get("subject", ""),
-        body=form.get("body", ""),
-        requestors=addresses("requestors") if staff else None,
-        cc=addresses("cc"), priority=form.get("priority") or 0 if staff else 0,
-        owner=(form.get("owner") or None) if staff else None,
-        due=(form.get("due") or None) if staff else None, fields=fields or None, extra=extra)
+        body=form.get("body", ""), requestors=addresses("requestors"),
+        cc=addresses("cc"), admincc=addresses("admincc"),
+        priority=None if priority in ("", "0") else priority,
+        owner=form.get("owner") or None, status=form.get("status") or None,
+        due=form.get("due") or None, fields=fields or None, extra=extra)
     result = send(command)
     flash(f"Ticket #{result['id']} created.", "ok")
     return redirect(url_for("desk.ticket", ticket_id=result["id"]), 303)

@@ -1,10 +1,11 @@
-"""Web sessions: password login with throttling, logout, and the session's actor."""
+"""Web sessions: password login with throttling, server-side sessions, POST-only logout."""
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from threading import Lock
 from typing import Any, TypeVar, cast
@@ -23,9 +24,11 @@ from flask import (
     url_for,
 )
 
-from hub.accounts.queries import actor_for_name, authenticate_password
+from hub.accounts.commands import close_session, open_session
+from hub.accounts.queries import actor_for_session, authenticate_password
 from hub.actors import Actor
 from hub.bootstrap import Hub
+from hub.db import WRITE
 
 bp = Blueprint("auth", __name__)
 
@@ -37,59 +40,100 @@ def hub_of() -> Hub:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_FAILURES = 5
-WINDOW_SECONDS = 300.0
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``free`` failures pass; then each attempt waits a doubling delay, up to ``cap``."""
+
+    free: int
+    cap: float
+
+
+# Per client address, per account from one address, and per account from anywhere:
+# failures from one address never hold up another address's logins, and an
+# account attacked from many addresses is slowed (bounded), never locked for good.
+LIMITS = {"ip": Limit(5, 900.0), "acct-ip": Limit(5, 900.0), "acct": Limit(20, 900.0)}
+MAX_FAILURES = LIMITS["ip"].free
+FORGET_AFTER = 3600.0
+MAX_KEYS = 100_000
 
 
 class LoginThrottle:
-    """At most MAX_FAILURES failed logins per user name and per client in a window."""
+    """Growing delays after repeated failed logins, answered as 429 with Retry-After."""
 
     def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = {}
+        self.failures: dict[str, _Failures] = {}
         self.lock = Lock()
 
-    def blocked(self, *keys: str) -> bool:
+    @staticmethod
+    def keys(username: str, client: str) -> dict[str, str]:
+        return {"ip": f"ip:{client}", "acct-ip": f"acct-ip:{username}@{client}",
+                "acct": f"acct:{username}"}
+
+    def retry_after(self, keys: dict[str, str]) -> float:
+        """Seconds until another attempt is allowed (0: allowed now)."""
+        now = time.monotonic()
+        wait = 0.0
+        with self.lock:
+            for kind, key in keys.items():
+                entry = self.failures.get(key)
+                limit = LIMITS[kind]
+                if entry is None or entry.count < limit.free:
+                    continue
+                delay = min(limit.cap, 2.0 ** (entry.count - limit.free + 1))
+                wait = max(wait, entry.last + delay - now)
+        return max(wait, 0.0)
+
+    def failed(self, keys: dict[str, str]) -> None:
         now = time.monotonic()
         with self.lock:
-            for key in keys:
-                recent = self.failures.get(key)
-                while recent and now - recent[0] > WINDOW_SECONDS:
-                    recent.popleft()
-                if recent and len(recent) >= MAX_FAILURES:
-                    return True
-        return False
+            if len(self.failures) > MAX_KEYS:
+                self.failures = {k: v for k, v in self.failures.items()
+                                 if now - v.last < FORGET_AFTER}
+            for key in keys.values():
+                entry = self.failures.get(key)
+                if entry is None or now - entry.last > FORGET_AFTER:
+                    entry = self.failures[key] = _Failures()
+                entry.count += 1
+                entry.last = now
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
+    def succeeded(self, keys: dict[str, str]) -> None:
+        """The account's counters restart; the address earns back only half of its
+        failures, so logging in to one's own account between guesses at others
+        still runs into the address's delays."""
         with self.lock:
-            for key in keys:
-                self.failures.setdefault(key, deque(maxlen=MAX_FAILURES * 2)).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self.lock:
-            for key in keys:
-                self.failures.pop(key, None)
+            self.failures.pop(keys["acct-ip"], None)
+            self.failures.pop(keys["acct"], None)
+            entry = self.failures.get(keys["ip"])
+            if entry is not None:
+                entry.count //= 2
 
 
 throttle = LoginThrottle()
+SESSION_KEYS = ("user", "role", "sid", "epoch")
 
 
 def load_session_actor() -> None:
-    """Before each request: the logged-in user, re-read so disabled users lose access."""
+    """Before each request: the session's actor, checked server-side every time, so a
+    logout, a password change or a disabled account ends the session at once."""
     g.session_actor = None
-    name = session.get("user")
-    if not name:
+    token = session.get("sid")
+    if not token:
+        for key in SESSION_KEYS:  # e.g. a cookie from before server-side sessions
+            session.pop(key, None)
         return
     with hub_of().engine.connect() as conn:
-        actor = actor_for_name(conn, name, "web")
-    if actor is None or session.get("epoch") != _epoch(actor):
+        actor = actor_for_session(conn, str(token), "web")
+    if actor is None or actor.name != session.get("user") or actor.role != session.get("role"):
         session.clear()
         return
     g.session_actor = actor
-
-
-def _epoch(actor: Actor) -> str:
-    return f"{actor.name}:{actor.role}"
 
 
 def current_actor() -> Actor | None:
@@ -133,28 +177,42 @@ def safe_next(target: str | None) -> str:
 def login() -> Any:
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
-    username = request.form.get("username", "").strip().lower()
-    password = request.form.get("password", "")
-    client = request.remote_addr or "unknown"
-    keys = (f"user:{username}", f"ip:{client}")
-    if throttle.blocked(*keys):
-        flash("Too many failed logins; wait a few minutes and try again.", "error")
-        return render_template("login.html", next=request.form.get("next", "")), 429
+    username = request.form.get("username", "").strip().lower()[:200]
+    password = request.form.get("password", "")[:1000]
+    keys = throttle.keys(username, request.remote_addr or "unknown")
+    wait = throttle.retry_after(keys)
+    if wait > 0:
+        flash("Too many failed logins; wait a little and try again.", "error")
+        page = render_template("login.html", next=request.form.get("next", ""))
+        return page, 429, {"Retry-After": str(math.ceil(wait))}
     with hub_of().engine.connect() as conn:
         actor = authenticate_password(conn, username, password)
     if actor is None:
-        throttle.failed(*keys)
+        throttle.failed(keys)
         flash("Wrong user name or password.", "error")
         return render_template("login.html", next=request.form.get("next", "")), 401
-    throttle.succeeded(*keys)
+    throttle.succeeded(keys)
+    with hub_of().engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        token = open_session(conn, actor.name)
     session.clear()
     session["user"] = actor.name
-    session["epoch"] = _epoch(actor)
+    session["role"] = actor.role
+    session["sid"] = token
     session.permanent = True
     return redirect(safe_next(request.form.get("next")), 303)
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.get("/logout")
+def logout_form() -> Any:
+    """Never logs out by itself (a link or an image must not end a session): a form."""
+    return render_template("logout.html")
+
+
+@bp.post("/logout")
 def logout() -> Any:
+    token = session.get("sid")
+    if token:
+        with hub_of().engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            close_session(conn, str(token))
     session.clear()
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"), 303)

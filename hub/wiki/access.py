@@ -14,6 +14,16 @@ Rules (documented in docs/wiki.md):
 Groups are TWiki's: a ``Main.<Name>Group`` topic with ``Set GROUP = a, b``, plus the
 implicit ``AdminGroup``, ``StaffGroup`` and ``CustomerGroup`` from the user's role.
 A checker caches preferences and groups for one request; build a new one per request.
+
+Why group topics are guarded: membership is power (a topic naming ``OpsGroup`` in
+``ALLOWTOPICVIEW`` opens to whoever a group topic lists), so
+
+* the role groups (:data:`ROLE_GROUP_NAMES`) come from the user's role only; a
+  ``Main.AdminGroup`` (or ``StaffGroup``/``CustomerGroup``) topic makes nobody a member,
+  and wiki admin is the ``admin`` role, never a group;
+* group topics (:func:`is_group_topic`) may be created, changed, renamed or renamed
+  onto only by admins; every change is a revision (``PageRevised`` with its author),
+  so the topic's history shows who changed the membership and how.
 """
 
 from __future__ import annotations
@@ -32,13 +42,25 @@ ACTION_RIGHTS = {"VIEW": model.VIEW, "CHANGE": model.CHANGE, "RENAME": model.REN
                  "EXECUTE": model.EXECUTE}
 ROLE_GROUPS = {"admin": (ADMIN_GROUP, "StaffGroup"), "staff": ("StaffGroup",),
                "customer": ("CustomerGroup",)}
+ROLE_GROUP_NAMES = frozenset(g for names in ROLE_GROUPS.values() for g in names)
 PREFS_TOPIC = "WebPreferences"
 GROUPS_WEB = "Main"
+#: Actions refused on group topics to everyone but admins (and the system).
+GUARDED_ACTIONS = frozenset({"CHANGE", "RENAME"})
 
 _ACL_OF = sa.select(wiki_pages.c.acl).where(wiki_pages.c.web == sa.bindparam("w"),
                                             wiki_pages.c.topic == sa.bindparam("t"))
 _GROUP_TOPICS = sa.select(wiki_pages.c.topic, wiki_pages.c.text).where(
     wiki_pages.c.web == GROUPS_WEB, wiki_pages.c.topic.like("%Group"))
+
+
+def is_group_topic(web: str, topic: str) -> bool:
+    """Whether ``web.topic`` is (or would be) read as a group topic.
+
+    Case-insensitive, wider than the read below (SQL ``LIKE`` is case-insensitive on
+    SQLite), so no spelling of a group topic slips past the guard.
+    """
+    return web.lower() == GROUPS_WEB.lower() and topic.lower().endswith("group")
 
 
 def bare(name: str) -> str:
@@ -66,6 +88,8 @@ class Access:
         found = set(ROLE_GROUPS.get(self.actor.role, ()))
         members: dict[str, set[str]] = {}
         for row in self.conn.execute(_GROUP_TOPICS):
+            if row.topic in ROLE_GROUP_NAMES:
+                continue  # role groups come from the role alone, never from a topic
             value = parse_settings(row.text).get("GROUP", "")
             members[row.topic] = {bare(n) for n in split_names(value)}
         me = {self.actor.name, *found}
@@ -77,7 +101,9 @@ class Access:
                     me.add(group)
                     changed = True
         found |= me - {self.actor.name}
-        return found
+        # A nested group naming AdminGroup makes admins its members, not the reverse;
+        # whatever the topics say, a role group never comes from them.
+        return (found - ROLE_GROUP_NAMES) | set(ROLE_GROUPS.get(self.actor.role, ()))
 
     def web_prefs(self, web: str) -> Mapping[str, Sequence[str]]:
         if web not in self._web_prefs:
@@ -100,9 +126,12 @@ class Access:
         action = action.upper()
         if self.actor.is_system or self.actor.role == "admin":
             return True
+        if action in GUARDED_ACTIONS and is_group_topic(web, topic):
+            return False
         tprefs = topic_prefs if topic_prefs is not None else (self.topic_prefs(web, topic) or {})
         wprefs = self.web_prefs(web)
-        if not decide(self.actor.name, self.groups, action, tprefs, wprefs):
+        # Admin is the role (handled above), never a name: admin_group=None.
+        if not decide(self.actor.name, self.groups, action, tprefs, wprefs, admin_group=None):
             return False
         if self.actor.is_staff:
             return True

@@ -37,14 +37,18 @@ def decide(
     topic_prefs: Prefs,
     web_prefs: Prefs,
     *,
-    admin_group: str = ADMIN_GROUP,
+    admin_group: str | None = ADMIN_GROUP,
 ) -> bool:
-    """May ``user`` (member of ``groups``) do ``action`` on the topic?"""
+    """May ``user`` (member of ``groups``) do ``action`` on the topic?
+
+    ``admin_group=None`` skips rule 1: the hub decides admin by role before asking
+    (:mod:`hub.wiki.access`), so no user or group name can make anyone an admin.
+    """
     action = action.upper()
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     who = {_bare(user), *(_bare(g) for g in groups)}
-    if admin_group in who:
+    if admin_group is not None and admin_group in who:
         return True
     deny_topic = _get(topic_prefs, f"DENYTOPIC{action}")
     if deny_topic is not None:

@@ -25,11 +25,13 @@ PUT_KEYS = {"text", "base_revision", "summary", "merge", "parent", "fields"}
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
+    """A non-negative number argument: ASCII digits only (``str.isdigit`` admits "²",
+    which ``int`` refuses), at most 12 of them (no huge numbers reach the database)."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise BadRequestError(f"{name} must be a revision number")
+    if not q.number_arg(raw):
+        raise BadRequestError(f"{name} must be a whole number (at most 12 digits)")
     return int(raw)
 
 

@@ -25,6 +25,7 @@ from hub.wiki.access import Access
 from hub.wiki.forms import FORM_TOPIC, FormError, parse_form, validate
 from hub.wiki.merge import merge3
 from hub.wiki.model import Page, WikiSubscription, check_name, page_id
+from hub.wiki.queries import MAX_REVISION
 from hub.wiki.tables import wiki_links, wiki_pages, wiki_revisions
 from hub.wiki.wikiwords import resolve_target, rewrite_links
 
@@ -34,6 +35,8 @@ class PageConflictError(StateConflictError):
 
 
 def revision_text(conn: sa.Connection, web: str, topic: str, revision: int) -> str | None:
+    if not 1 <= revision <= MAX_REVISION:
+        return None  # cannot exist; a huge number must not reach the driver (overflow)
     return conn.execute(sa.select(wiki_revisions.c.text).where(
         wiki_revisions.c.web == web, wiki_revisions.c.topic == topic,
         wiki_revisions.c.revision == revision)).scalar()

@@ -10,6 +10,7 @@ the viewer may not view (so a protected topic's existence is not revealed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,20 @@ from hub.wiki.tables import (
 )
 from hub.wiki.wikiwords import Segment as Segment
 from hub.wiki.wikiwords import split_code as split_code
+
+#: Revisions are SQL integers: a larger number cannot exist (and must not reach the
+#: driver, which would fail with an overflow instead of "no such revision").
+MAX_REVISION = 2**31 - 1
+
+
+def number_arg(raw: str) -> bool:
+    """Whether a request argument is a plain number the wiki accepts (1-12 ASCII digits)."""
+    return re.fullmatch(r"[0-9]{1,12}", raw) is not None
+
+
+def revision_in_range(revision: int) -> bool:
+    """Whether ``revision`` could name a stored revision (1 to :data:`MAX_REVISION`)."""
+    return 1 <= revision <= MAX_REVISION
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -57,6 +72,22 @@ def get_page(conn: sa.Connection, web: str, topic: str) -> dict[str, Any] | None
     """The current page ``{web, topic, revision, text, author, at, ...}``, no ACL check."""
     row = conn.execute(_PAGE, {"w": web, "t": topic}).first()
     return None if row is None else _page_dict(row)
+
+
+def page_acls(conn: sa.Connection,
+              refs: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, list[str]]]:
+    """The *current* ACL settings of the given topics that exist (one query).
+
+    For hits found elsewhere (the search index, updated after the commit): the index's
+    copy of a topic's ACL may be older than the topic, and a topic renamed or gone
+    there must not be shown under its old name.
+    """
+    if not refs:
+        return {}
+    wanted = set(refs)
+    rows = conn.execute(sa.select(wiki_pages.c.web, wiki_pages.c.topic, wiki_pages.c.acl)
+                        .where(wiki_pages.c.topic.in_(sorted({t for _, t in wanted}))))
+    return {(r.web, r.topic): dict(r.acl or {}) for r in rows if (r.web, r.topic) in wanted}
 
 
 def page_exists(conn: sa.Connection, web: str, topic: str) -> bool:
@@ -103,6 +134,8 @@ def view_page(conn: sa.Connection, viewer: Actor, web: str, topic: str,
 
 
 def _revision(conn: sa.Connection, web: str, topic: str, revision: int) -> Any:
+    if not revision_in_range(revision):
+        raise NotFoundError(f"{web}.{topic} has no revision {revision}")
     row = conn.execute(sa.select(wiki_revisions).where(
         wiki_revisions.c.web == web, wiki_revisions.c.topic == topic,
         wiki_revisions.c.revision == revision)).first()
@@ -129,6 +162,8 @@ def diff(conn: sa.Connection, viewer: Actor, web: str, topic: str, a: int,
     view_page(conn, viewer, web, topic)
     if a < 0 or b < 1:
         raise ValidationError("from is a revision (0 = empty) and to a revision")
+    if a > MAX_REVISION or b > MAX_REVISION:
+        raise NotFoundError(f"{web}.{topic} has no revision {max(a, b)}")
     old = "" if a == 0 else _revision(conn, web, topic, a).text
     new = _revision(conn, web, topic, b).text
     return {"web": web, "topic": topic, "from": a, "to": b,

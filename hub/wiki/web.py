@@ -72,7 +72,9 @@ def view(web: str, topic: str) -> Any:
                 return render_template("wiki/missing.html", web=web, topic=topic), 404
             abort(404)
         rev = request.args.get("rev", "")
-        if rev.isdigit():
+        if rev and not q.number_arg(rev):
+            abort(404)
+        if rev:
             try:
                 page = q.view_page(conn, g.actor, web, topic, int(rev), access=access)
             except NotFoundError:
@@ -111,7 +113,10 @@ def edit(web: str, topic: str) -> Any:
     conflict = None
     if request.method == "POST":
         text = request.form.get("text", "").replace("\r\n", "\n")
-        base = int(request.form.get("base_revision", "0") or 0)
+        raw_base = request.form.get("base_revision", "0") or "0"
+        if not q.number_arg(raw_base):
+            abort(400)
+        base = int(raw_base)
         fields = {d.name: request.form.get(f"field-{d.name}", "") for d in form}
         try:
             hub.bus.handle(c.SavePage(web=web, topic=topic, text=text, base_revision=base,
@@ -160,8 +165,10 @@ def diff(web: str, topic: str) -> Any:
     with hub_of().engine.connect() as conn:
         try:
             current = q.view_page(conn, g.actor, web, topic)["revision"]
-            to = int(b) if b.isdigit() else current
-            start = int(a) if a.isdigit() else max(to - 1, 0)
+            if (a and not q.number_arg(a)) or (b and not q.number_arg(b)):
+                abort(400)
+            to = int(b) if b else current
+            start = int(a) if a else max(to - 1, 0)
             result = q.diff(conn, g.actor, web, topic, start, to)
         except DomainError as exc:
             _abort_for(exc)
@@ -236,7 +243,7 @@ def attachment(web: str, topic: str, name: str) -> Any:
     with hub_of().engine.connect() as conn:
         try:
             item = q.attachment(conn, g.actor, web, topic, name,
-                                int(version) if version.isdigit() else None)
+                                int(version) if q.number_arg(version) else None)
         except DomainError as exc:
             _abort_for(exc)
             raise

@@ -4,14 +4,15 @@ Staff comment from their own mail client by writing to ``<queue>-comment@`` with
 ticket tag in the subject. The sender's actor must carry the access profile the
 desk would give them: the gateway used to build a bare actor from the users table,
 so the queue's grants were ignored by mail (a staff member outside the group that
-manages a queue could still comment there by mail).
+manages a queue could still comment there by mail). A From line alone proves nothing,
+so these mails come through a trusted relay that verified the sender's DKIM signature.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mail_support import DOMAIN, MailEnv, add_staff, make_mail
+from mail_support import DOMAIN, MailEnv, add_staff, make_mail, passing_auth, trust_relay
 
 from hub.accounts import commands as ac
 from hub.actors import system_actor
@@ -42,10 +43,11 @@ def _support_group_manages_general(hub: Hub, member: str) -> None:
 def test_staff_tagged_mail_to_comment_address_adds_a_comment(mail: MailEnv) -> None:
     add_staff(mail.hub, "bob", "bob@example.com")
     _support_group_manages_general(mail.hub, "bob")
+    trust_relay(mail.hub)
     ticket = _open_ticket(mail)
     mail.send(make_mail(f"[hub #{ticket.id}] Printer jammed", "Toner is empty too",
                         sender="bob@example.com", to=f"general-comment@{DOMAIN}",
-                        msgid="<b1@example.com>"),
+                        msgid="<b1@example.com>", headers=passing_auth()),
               rcpts=[f"general-comment@{DOMAIN}"], mail_from="bob@example.com")
     rows = mail.wait_processed(2)
     assert rows[1].state == "processed", rows[1].error
@@ -57,10 +59,11 @@ def test_staff_outside_the_managing_group_cannot_comment_by_mail(mail: MailEnv) 
     add_staff(mail.hub, "bob", "bob@example.com")
     add_staff(mail.hub, "carol", "carol@example.com")
     _support_group_manages_general(mail.hub, "bob")
+    trust_relay(mail.hub)
     ticket = _open_ticket(mail)
     mail.send(make_mail(f"[hub #{ticket.id}] Printer jammed", "not my queue",
                         sender="carol@example.com", to=f"general-comment@{DOMAIN}",
-                        msgid="<k1@example.com>"),
+                        msgid="<k1@example.com>", headers=passing_auth()),
               rcpts=[f"general-comment@{DOMAIN}"], mail_from="carol@example.com")
     rows = mail.wait_processed(2)
     assert rows[1].state == "failed" and "not found" in rows[1].error

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from mail_support import DOMAIN, MailEnv, make_mail
+from mail_support import DOMAIN, MailEnv, make_mail, opt_in_cc
 
 from hub.accounts import commands as ac
 from hub.actors import system_actor
@@ -54,6 +54,7 @@ def test_same_message_twice_changes_nothing(mail: MailEnv) -> None:
 
 
 def test_one_message_for_several_of_our_addresses_is_one_ticket(mail: MailEnv) -> None:
+    opt_in_cc(mail.hub)
     raw = make_mail("Reply all", "cc", msgid="<cc@example.com>",
                     headers={"Cc": f"general-comment@{DOMAIN}, friend@example.com"})
     mail.send(raw, rcpts=[f"general@{DOMAIN}", f"general-comment@{DOMAIN}"])

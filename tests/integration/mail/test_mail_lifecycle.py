@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mail_support import DOMAIN, MailEnv, add_staff, make_mail
+from mail_support import DOMAIN, MailEnv, add_staff, make_mail, own_reply_address
 
 from hub.bootstrap import Hub
 
@@ -28,6 +28,8 @@ def test_full_lifecycle_by_mail(mail: MailEnv) -> None:
     assert autoreply["In-Reply-To"] == "<c1@example.com>"
     reply_to = autoreply["Reply-To"]
     assert reply_to.startswith(f"general+t{ticket.id}.")
+    # The customer's reply address is theirs: staff use the one minted for them.
+    reply_to = own_reply_address(ticket.id, "alice@example.com")
 
     staff = make_mail(f"Re: {autoreply['Subject']}",
                       "Status: open\nOwner: alice\nPriority: 80\nTime-Worked: 15\n\n"
@@ -55,10 +57,11 @@ def test_full_lifecycle_by_mail(mail: MailEnv) -> None:
     rows = mail.wait_processed(3)
     assert rows[2].result == {"action": "correspond", "ticket_id": ticket.id}
 
+    comment_to = own_reply_address(ticket.id, "alice@example.com", comment=True)
     mail.send(make_mail("note", "Internal: check the concentrator", sender="alice@example.com",
-                        msgid="<s2@example.com>", to=f"general-comment@{DOMAIN}",
+                        msgid="<s2@example.com>", to=comment_to,
                         headers={"In-Reply-To": note["Message-ID"]}),
-              rcpts=[f"general-comment@{DOMAIN}"], mail_from="alice@example.com")
+              rcpts=[comment_to], mail_from="alice@example.com")
     rows = mail.wait_processed(4)
     assert rows[3].result["action"] == "comment"
 
@@ -89,15 +92,16 @@ def test_commands_from_a_spoofed_sender_are_ignored(mail: MailEnv) -> None:
                        sender="alice@example.com", msgid="<f1@example.com>")
     mail.send(forged, mail_from="attacker@example.net")
     rows = mail.wait_processed(2)
-    assert rows[1].state == "processed"
-    assert rows[1].result["errors"]
+    # Unverified, the mail acts as the bare address alice@example.com, which holds no
+    # role on this ticket: nothing is recorded, nothing applied, nobody is mailed.
+    assert rows[1].state == "failed" and "not found" in rows[1].error
     current = mail.tickets()[0]
     assert current.status != "rejected" and current.priority == 0
-    body = next(e for e in _events(mail.hub, ticket.id) if e.type == "TicketCorresponded")
-    assert body.data["body"].startswith("Status: rejected")  # kept as written
-    sent = mail.flush(expect=2)
-    refusal = [m for _, r, m in sent if r == ["alice@example.com"]]
-    assert refusal and "Command not applied" in refusal[0]["Subject"]
+    events = _events(mail.hub, ticket.id)
+    assert not [e for e in events if e.type == "TicketCorresponded"]
+    assert all(e.meta.get("actor") != "alice" for e in events)
+    sent = mail.flush(expect=1)
+    assert len(sent) == 1
     # A customer at the signed address cannot use commands either.
     reply_to = sent[0][2]["Reply-To"]
     mail.send(make_mail("Re: x", "Status: resolved\n\nplease close", msgid="<c9@example.com>",

@@ -41,6 +41,19 @@ class Env:
     def get(self, user: str, path: str) -> Any:
         return self.client.get(path, headers=self.h(user))
 
+    def digest(self, run_id: int, n: int, user: str = "admin") -> str:
+        """The plan digest step ``n`` shows now ("" when there is no such run or step)."""
+        r = self.get(user, f"/api/v1/runs/{run_id}")
+        if r.status_code != 200 or not 1 <= n <= len(r.get_json()["steps"]):
+            return ""
+        return str(r.get_json()["steps"][n - 1]["plan_digest"] or "")
+
+    def approve(self, user: str, run_id: int, n: int) -> Any:
+        """Approve the plan ``user`` sees, naming its digest as the contract asks."""
+        digest = self.digest(run_id, n, user if user != "carol" else "admin")
+        return self.post(user, f"/api/v1/runs/{run_id}/steps/{n}/approve",
+                         {"plan_digest": digest} if digest else {})
+
     def configure(self, **changes: Any) -> None:
         """Change settings (pools, VIPs, restore roots) and drop cached operations."""
         self.hub.settings = dataclasses.replace(self.hub.settings, **changes)

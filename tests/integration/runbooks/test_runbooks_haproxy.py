@@ -69,7 +69,10 @@ def setup(env: Env, lb: HaproxyEnv) -> None:
 
 
 def step_post(env: Env, user: str, run_id: int, n: int, action: str) -> Any:
-    return env.post(user, f"/api/v1/runs/{run_id}/steps/{n}/{action}")
+    if action == "approve":
+        return env.approve(user, run_id, n)
+    body = {"reason": f"{user} says so"} if action == "skip" else {}
+    return env.post(user, f"/api/v1/runs/{run_id}/steps/{n}/{action}", body)
 
 
 def test_drain_run_with_approval_changes_haproxy_and_the_ticket(env: Env,
@@ -165,7 +168,8 @@ def test_contract_error_codes(env: Env, lb: HaproxyEnv) -> None:
     assert step_post(env, "bob", 424242, 1, "approve").status_code == 404
     assert step_post(env, "bob", rid, 1, "explode").status_code == 400
     assert step_post(env, "carol", rid, 1, "skip").status_code == 403
-    r = step_post(env, "alice", rid, 1, "skip")
+    assert step_post(env, "alice", rid, 1, "skip").status_code == 403  # gated, her own run
+    r = step_post(env, "bob", rid, 1, "skip")
     assert r.status_code == 200 and r.get_json()["steps"][0]["state"] == "skipped"
     assert step_post(env, "alice", rid, 1, "skip").status_code == 409
     assert step_post(env, "bob", rid, 1, "approve").status_code == 409

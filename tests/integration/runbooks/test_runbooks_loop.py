@@ -56,7 +56,7 @@ def test_alert_run_recovery_in_one_ticket_history(env: Env, lb: HaproxyEnv) -> N
     run = env.post("alice", RUNS, {"ticket_id": ticket, "params": suggestion["params"]})
     assert run.status_code == 201, run.get_data()
     rid = run.get_json()["id"]
-    assert env.post("bob", f"/api/v1/runs/{rid}/steps/1/approve").status_code == 200
+    assert env.approve("bob", rid, 1).status_code == 200
     assert env.post("alice", f"/api/v1/runs/{rid}/steps/1/apply").status_code == 200
     done = env.post("alice", f"/api/v1/runs/{rid}/steps/2/apply").get_json()
     assert done["status"] == "completed", done

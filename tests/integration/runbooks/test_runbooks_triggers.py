@@ -19,13 +19,13 @@ from hub.runbooks.tables import runbook_runs, runbook_suggestions
 NOTES = """\
 ```params
 note: {required: true}
-api_token: {}
+api_token: {default: "none"}
 ```
 
 ```op
 name: Say it
 action: ticket.comment
-params: {body: "{{ params.note }} (called with {{ params.api_token | default('none') }})"}
+params: {body: "{{ params.note }} (called with {{ params.api_token }})"}
 ```
 
 ```op

@@ -38,8 +38,8 @@ def test_failover_run_moves_the_vip_and_the_client_follows(env: Env,
     plan = run["steps"][0]["plan"]
     assert plan["current"] == {"holders": ["A"]}
     assert plan["changes"][0] == f"remove {VIP} from A (eth0)"
-    assert env.post("alice", f"/api/v1/runs/{run['id']}/steps/1/approve").status_code == 403
-    assert env.post("bob", f"/api/v1/runs/{run['id']}/steps/1/approve").status_code == 200
+    assert env.approve("alice", run["id"], 1).status_code == 403
+    assert env.approve("bob", run["id"], 1).status_code == 200
     r = env.post("alice", f"/api/v1/runs/{run['id']}/steps/1/apply")
     assert r.status_code == 200, r.get_data()
     done = r.get_json()
@@ -56,7 +56,7 @@ def test_failover_run_moves_the_vip_and_the_client_follows(env: Env,
     assert r.status_code == 422 and "not a host" in r.get_json()["error"]
 
     back = env.post("bob", RUNS, {"ticket_id": ticket, "params": {"to": "A"}}).get_json()
-    assert env.post("alice", f"/api/v1/runs/{back['id']}/steps/1/approve").status_code == 200
+    assert env.approve("alice", back["id"], 1).status_code == 200
     r = env.post("bob", f"/api/v1/runs/{back['id']}/steps/1/apply")
     assert r.get_json()["status"] == "completed", r.get_data()
     assert topology.fetch() == "A"

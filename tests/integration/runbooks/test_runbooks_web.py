@@ -56,8 +56,14 @@ def test_start_and_drive_a_run_from_the_pages(env: Env, lb: HaproxyEnv) -> None:
 
     bob_html = bob.get(run_url).get_data(as_text=True)
     assert ">Approve</button>" in bob_html
+    digest = re.search(r'name="plan_digest" value="(sha256:[0-9a-f]{64})"', bob_html)
+    assert digest, "the approve form names the plan it approves"
     r = bob.post(f"{run_url}/steps/1/approve", data={"csrf_token": csrf(bob_html)})
+    assert "plan_digest" in bob.get(run_url).get_data(as_text=True)  # refused without it
+    r = bob.post(f"{run_url}/steps/1/approve", data={"csrf_token": csrf(bob_html),
+                                                     "plan_digest": digest.group(1)})
     assert r.status_code == 303
+    assert "approved by bob" in bob.get(run_url).get_data(as_text=True)
     r = alice.post(f"{run_url}/steps/1/approve", data={"csrf_token": token})
     assert "someone other than the person who started" in alice.get(run_url).get_data(
         as_text=True)

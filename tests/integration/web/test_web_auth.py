@@ -46,7 +46,7 @@ def test_login_sets_a_hardened_cookie_and_logout_ends_the_session(desk: Desk) ->
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/").status_code == 200
     page = client.get("/").data
-    assert client.post("/logout", data={"csrf_token": _csrf(page)}).status_code == 302
+    assert client.post("/logout", data={"csrf_token": _csrf(page)}).status_code == 303
     assert client.get("/").status_code == 302
 
 

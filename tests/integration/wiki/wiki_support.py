@@ -10,8 +10,10 @@ from werkzeug.test import TestResponse
 
 from hub import create_app
 from hub.accounts import commands as ac
+from hub.accounts.commands import open_session
 from hub.actors import system_actor
 from hub.bootstrap import Hub
+from hub.db import WRITE
 
 USERS = (("alice", "staff"), ("bob", "staff"), ("carl", "customer"), ("dora", "customer"))
 
@@ -53,9 +55,10 @@ class WikiEnv:
         """A browser-like client logged in as ``user`` (session set directly)."""
         client = self.app.test_client()
         role = dict(USERS).get(user, "admin")
+        with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            sid = open_session(conn, user)
         with client.session_transaction() as session:
-            session["user"] = user
-            session["epoch"] = f"{user}:{role}"
+            session.update(user=user, role=role, sid=sid)
         return client
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from hub.runbooks.steps import ParamError
-from hub.runbooks.templating import render_params
+from hub.runbooks.templating import render_params, render_string
 
 
 def test_given_templates_when_rendered_then_params_and_ticket_substituted() -> None:
@@ -65,3 +65,31 @@ def test_given_run_params_when_rendered_then_inputs_not_mutated() -> None:
     run_params = {"node": "web2"}
     render_params({"s": "{{ params.node }}"}, run_params=run_params)
     assert run_params == {"node": "web2"}
+
+
+@pytest.mark.parametrize("template", [
+    "{{ params.db_password|upper }}", "{{ params['db_password']|lower }}",
+    "{{ params.db_password ~ 'x' }}", "{{ params.db_password[1:] }}",
+    "{{ params.db_password.upper() }}", "{{ 'a' if params.db_password else 'b' }}",
+    "{{ params.db_password is defined }}", "{{ params.api_token|default('x') }}"])
+def test_a_secret_parameter_is_only_ever_used_bare(template: str) -> None:
+    context = {"params": {"db_password": "Hunter2x", "api_token": "t0k3n"}, "ticket": {}}
+    with pytest.raises(ParamError) as caught:
+        render_string(template, context)
+    assert caught.value.param in ("db_password", "api_token")
+    assert "secret" in caught.value.message
+
+
+@pytest.mark.parametrize("template", ["{{ params }}", "{{ params|first }}",
+                                      "{{ params[params.node] }}"])
+def test_params_as_a_whole_or_by_a_computed_name_is_refused(template: str) -> None:
+    with pytest.raises(ParamError):
+        render_string(template, {"params": {"db_password": "Hunter2x", "node": "db_password"},
+                                 "ticket": {}})
+
+
+def test_bare_secrets_and_filters_on_other_parameters_still_render() -> None:
+    context = {"params": {"db_password": "Hunter2x", "node": "s1"}, "ticket": {}}
+    assert render_string("u:{{ params.db_password }}@{{ params.node|upper }}",
+                         context) == "u:Hunter2x@S1"
+    assert render_string("{{ params['db_password'] }}", context) == "Hunter2x"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hub.actors import Actor
-from hub.domain import NotFoundError, PermissionDeniedError, StateConflictError
+from hub.domain import NotFoundError, PermissionDeniedError, StateConflictError, ValidationError
 from hub.runbooks.model import Run, public
 
 ALICE = Actor("alice", role="staff")
@@ -31,6 +31,12 @@ def started(*approvals: str) -> Run:
     return run
 
 
+def digest(run: Run, n: int) -> str:
+    value = public(run)["steps"][n - 1]["plan_digest"]
+    assert isinstance(value, str) and value.startswith("sha256:")
+    return value
+
+
 def apply_ok(run: Run, n: int, token: int) -> None:
     run.begin_apply(BOB, n, NOW, token=token, resources=[], until=NOW)
     run.record_applied(n, token, "done", {})
@@ -40,14 +46,14 @@ def apply_ok(run: Run, n: int, token: int) -> None:
 def test_step_by_step_to_completion() -> None:
     run = started("required", "none")
     with pytest.raises(PermissionDeniedError):
-        run.approve(ALICE, 1, NOW, 3600)
+        run.approve(ALICE, 1, NOW, 3600, digest(run, 1))
     with pytest.raises(StateConflictError, match="needs approval"):
         run.check_apply(1, NOW)
     with pytest.raises(StateConflictError, match="must wait"):
         run.check_apply(2, NOW)
-    run.approve(BOB, 1, NOW, 3600)
+    run.approve(BOB, 1, NOW, 3600, digest(run, 1))
     with pytest.raises(StateConflictError, match="needs no approval"):
-        run.approve(BOB, 2, NOW, 3600)
+        run.approve(BOB, 2, NOW, 3600, "sha256:x")
     apply_ok(run, 1, 7)
     apply_ok(run, 2, 8)
     assert run.status == "completed"
@@ -58,10 +64,10 @@ def test_step_by_step_to_completion() -> None:
 
 def test_approval_expires_and_a_changed_plan_drops_it() -> None:
     run = started("required")
-    run.approve(BOB, 1, NOW, 60)
+    run.approve(BOB, 1, NOW, 60, digest(run, 1))
     with pytest.raises(StateConflictError, match="expired"):
         run.check_apply(1, NOW + dt.timedelta(seconds=61))
-    run.approve(BOB, 1, NOW + dt.timedelta(seconds=61), 60)  # re-approval allowed
+    run.approve(BOB, 1, NOW + dt.timedelta(seconds=61), 60, digest(run, 1))  # again
     run.record_plans([{"n": 1, "plan": {"summary": "s", "changes": ["something else"]}}])
     assert run.step(1)["state"] == "planned" and run.step(1)["approved_by"] is None
 
@@ -87,12 +93,12 @@ def test_failure_stops_the_run_and_stale_fences_are_refused() -> None:
     run.abort(BOB, "enough")
     assert run.status == "aborted"
     with pytest.raises(StateConflictError):
-        run.skip(BOB, 2, "")
+        run.skip(BOB, 2, "too late")
 
 
 def test_replay_gives_the_same_state() -> None:
     run = started("required", "none")
-    run.approve(BOB, 1, NOW, 3600)
+    run.approve(BOB, 1, NOW, 3600, digest(run, 1))
     apply_ok(run, 1, 1)
     copy = Run("1")
     from hub.eventstore import StoredEvent
@@ -100,3 +106,42 @@ def test_replay_gives_the_same_state() -> None:
     copy.replay([StoredEvent(i, "run-1", i, e.type, 1, e.data, {}, NOW)
                  for i, e in enumerate(run.pending, start=1)])
     assert public(copy) == public(run)
+
+
+def test_an_approval_names_the_plan_it_approves() -> None:
+    run = started("required")
+    shown = digest(run, 1)
+    with pytest.raises(ValidationError, match="plan_digest"):
+        run.approve(BOB, 1, NOW, 3600)  # no digest at all
+    with pytest.raises(StateConflictError, match="plan changed"):
+        run.approve(BOB, 1, NOW, 3600, "sha256:" + "0" * 64)
+    run.record_plans([{"n": 1, "plan": {"summary": "s", "changes": ["drain s1 AND s2"]}}])
+    assert digest(run, 1) != shown
+    with pytest.raises(StateConflictError, match="plan changed"):
+        run.approve(BOB, 1, NOW, 3600, shown)  # the plan Bob saw is not the plan now
+    run.approve(BOB, 1, NOW, 3600, digest(run, 1))
+    assert run.step(1)["state"] == "approved"
+    assert run.step(1)["approved_digest"] == digest(run, 1)
+    run.record_plans([{"n": 1, "plan": {"summary": "s", "changes": ["yet another"]}}])
+    assert run.step(1)["state"] == "planned"  # re-planned differently: approve again
+    with pytest.raises(StateConflictError, match="needs approval"):
+        run.check_apply(1, NOW)
+
+
+def test_the_starter_cannot_approve_under_another_spelling_nor_the_system() -> None:
+    run = started("required")
+    with pytest.raises(PermissionDeniedError):
+        run.approve(Actor("ALICE ", role="staff"), 1, NOW, 3600, digest(run, 1))
+    with pytest.raises(PermissionDeniedError):
+        run.approve(Actor("runbook-planner"), 1, NOW, 3600, digest(run, 1))
+
+
+def test_skipping_needs_a_reason_and_a_gated_step_someone_else() -> None:
+    run = started("required", "none")
+    with pytest.raises(ValidationError, match="reason"):
+        run.skip(BOB, 1, "  ")
+    with pytest.raises(PermissionDeniedError, match="someone other"):
+        run.skip(ALICE, 1, "not needed")
+    run.skip(ALICE, 2, "not needed")  # no approval needed: the starter may skip it
+    run.skip(BOB, 1, "done by hand")
+    assert [s["state"] for s in run.steps] == ["skipped", "skipped"]
