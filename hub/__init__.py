@@ -53,6 +53,11 @@ def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Response:
-        return jsonify({"status": "ok"})
+        """Liveness, plus what an operator must see: parked reactions (never lost quietly)."""
+        from hub.reactors import parked_count
+
+        with hub.engine.connect() as conn:
+            parked = parked_count(conn)
+        return jsonify({"status": "ok", "parked_reactions": parked})
 
     return app

@@ -17,7 +17,13 @@ from hub.domain import DomainError
 
 
 def _hub() -> Hub:
-    return bootstrap()
+    """The hub; a bad configuration file is one line naming the key, and exit 1."""
+    from hub.config import ConfigError
+
+    try:
+        return bootstrap()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
 
 
 def _fail(exc: DomainError) -> None:
@@ -60,12 +66,80 @@ def serve(http_bind: str | None, smtp_bind: str | None, no_smtp: bool,
         scheduler=not no_scheduler)
 
 
-@main.command()
-def reactors() -> None:
+@main.group(invoke_without_command=True)
+@click.pass_context
+def reactors(ctx: click.Context) -> None:
     """Run the reactors alone (``hub serve`` starts this as its child process)."""
-    from hub.serve import run_reactors
+    if ctx.invoked_subcommand is None:
+        from hub.serve import run_reactors
 
-    run_reactors(_hub())
+        run_reactors(_hub())
+
+
+@reactors.command("failures")
+def reactors_failures() -> None:
+    """Parked reactions: reactor, position, event type, ticket, attempts, error, when."""
+    from hub.reactors import parked
+
+    items = parked(_hub())
+    rows = [(f"{p.reactor}:{p.position}", p.reactor, str(p.position),
+             p.event.type if p.event else "?", str(p.ticket_id or ""), str(p.attempts),
+             " ".join(p.error.split())[:80], p.at.isoformat(timespec="seconds"))
+            for p in items]
+    head = ("ID", "REACTOR", "POSITION", "EVENT", "TICKET", "ATTEMPTS", "ERROR", "WHEN")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(f"{len(items)} parked")
+
+
+@reactors.command("retry")
+@click.argument("ident", required=False)
+@click.option("--all", "every", is_flag=True, help="retry every parked reaction")
+def reactors_retry(ident: str | None, every: bool) -> None:
+    """Run parked reactions again now (ID is REACTOR:POSITION or POSITION); a success
+    removes the row."""
+    from hub.reactors import parked, retry_parked
+
+    if not every and not ident:
+        raise click.UsageError("name an ID (see `hub reactors failures`) or --all")
+    hub = _hub()
+    chosen = [p for p in parked(hub) if every or ident in (f"{p.reactor}:{p.position}",
+                                                          str(p.position))]
+    if not chosen:
+        raise click.ClickException(f"no parked reaction {ident}")
+    failed = 0
+    for item in chosen:
+        error = retry_parked(hub, item)
+        failed += error is not None
+        click.echo(f"{item.reactor}:{item.position} " + ("done" if error is None
+                                                         else f"failed again: {error}"))
+    if failed:
+        sys.exit(1)
+
+
+@main.group("config")
+def config_group() -> None:
+    """The configuration (HUB_* variables and the HUB_CONFIG file)."""
+
+
+@config_group.command("check")
+def config_check() -> None:
+    """Check every key of the configuration; prints OK or the errors (exit 1)."""
+    from hub.config import load_settings
+
+    try:
+        settings = load_settings()
+    except (ValueError, LookupError) as exc:  # ConfigError lists every error
+        for error in getattr(exc, "errors", None) or [str(exc)]:
+            click.echo(error)
+        sys.exit(1)
+    try:  # what each feature checks of its own tables (routing rules, ...)
+        bootstrap(settings)
+    except (ValueError, LookupError) as exc:
+        click.echo(str(exc))
+        sys.exit(1)
+    click.echo("OK")
 
 
 @main.group()

@@ -6,6 +6,7 @@ in exactly one place (the environment, or a TOML file named by ``HUB_CONFIG``).
 
 from __future__ import annotations
 
+import codecs
 import os
 import secrets
 import tomllib
@@ -36,6 +37,8 @@ class Settings:
     mail_auth: str = ""
     # authserv-ids whose Authentication-Results headers the mail gateway believes.
     mail_trusted_relays: tuple[str, ...] = ()
+    # Fallback charsets for undeclared 8-bit mail text, in order (RT's EmailInputEncodings).
+    mail_input_encodings: tuple[str, ...] = ("utf-8", "cp1252", "iso-8859-1")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,6 +75,7 @@ _ENV_NAMES = {
     "secure_cookies": "HUB_SECURE_COOKIES",
     "mail_auth": "HUB_MAIL_AUTH",
     "mail_trusted_relays": "HUB_MAIL_TRUSTED_RELAYS",
+    "mail_input_encodings": "HUB_MAIL_INPUT_ENCODINGS",
 }
 
 
@@ -91,6 +95,14 @@ def _convert(name: str, raw: Any) -> Any:
         if mode not in ("", "required", "off"):
             raise ValueError(f"HUB_MAIL_AUTH is 'required' or 'off', not {raw!r}")
         return mode
+    if name == "mail_input_encodings":
+        # An unknown name stops the start-up (LookupError), not the first 8-bit message.
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        names = tuple(dict.fromkeys(codecs.lookup(str(i).strip()).name
+                                    for i in items if str(i).strip()))
+        if not names:
+            raise ValueError("HUB_MAIL_INPUT_ENCODINGS names no charset")
+        return names
     if name == "mail_trusted_relays":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
@@ -104,12 +116,20 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     config_file = env.get("HUB_CONFIG")
     extra: dict[str, Any] = {}
     if config_file:
-        with open(config_file, "rb") as fh:
-            document = tomllib.load(fh)
+        try:
+            with open(config_file, "rb") as fh:
+                document = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError([f"{config_file}: {exc}"]) from exc
+        errors = check_document(document)
+        if errors:
+            raise ConfigError([f"{config_file}: {e}" for e in errors])
         known = {f.name for f in fields(Settings)}
         for key, value in document.items():
             if key in known and key != "extra":
                 values[key] = _convert(key, value)
+            elif key == "imap" and isinstance(value, dict):
+                extra[key] = [value]  # a single [imap] table is one account
             else:
                 extra[key] = value
     for name, var in _ENV_NAMES.items():
@@ -138,3 +158,152 @@ def _persistent_secret(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+# --- the configuration file's schema --------------------------------------------
+# Why one schema: each feature reads its own tables, and a key it does not know used
+# to be ignored in silence (``[imap]`` instead of ``[[imap]]`` polled nothing). The
+# checker below knows every key of every table, so a typo stops ``hub serve`` with a
+# line naming it, and ``hub config check`` lists all of them. A feature that reads a
+# new key or table adds it to SCHEMA here.
+
+
+class ConfigError(ValueError):
+    """The configuration file has unknown or ill-typed keys; the message names them."""
+
+    def __init__(self, errors: list[str] | str) -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+@dataclass(frozen=True)
+class Of:
+    """A value of one of these kinds: str, int, float (int too), bool, or a nested spec."""
+
+    kinds: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    keys: dict[str, Any]
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MapOf:
+    value: Any
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Any
+
+
+STR, NUM, BOOL, INT = Of((str,)), Of((float,)), Of((bool,)), Of((int,))
+ANY = Of(())
+STRS = ListOf(STR)
+ROUTE = Table({k: STR for k in ("name", "source", "host", "service", "queue", "owner",
+                                "runbook", "on_recovery")}
+              | {"labels": MapOf(STR), "severity": Of((str, STRS)), "priority": INT,
+                 "runbook_params": MapOf(ANY), "ack_on_take": BOOL, "ack_on_comment": BOOL})
+IMAP = Table({"host": STR, "port": INT, "username": STR, "password_file": STR,
+              "password_env": STR, "password": STR, "mailbox": STR, "processed_mailbox": STR,
+              "ssl": BOOL, "address": STR, "mailbox_address": STR, "idle_timeout": NUM,
+              "poll_interval": NUM},
+             required=("host", "username"))
+SCHEMA: dict[str, Any] = {
+    "base_url": STR,
+    "alert_default_queue": STR,
+    "alert_routes": ListOf(ROUTE),
+    "alerts": Table({"routes": ListOf(ROUTE)}),
+    "alert_parents": MapOf(Of((str, STRS))),
+    "alert_flapping": Table({"window_minutes": NUM, "start_changes": INT, "stop_changes": INT}),
+    "nagios": Table({"command_file": STR, "status_file": STR, "object_cache_file": STR,
+                     "host_aliases": MapOf(STR), "ack_retry_seconds": NUM,
+                     "ack_retry_max_seconds": NUM, "ack_give_up_hours": NUM,
+                     "ack_confirm_seconds": NUM}),
+    "keepalived": Table({"settle_seconds": NUM}),
+    "backuppc": Table({"default_period_hours": NUM, "check_interval_minutes": NUM,
+                       "periods_hours": MapOf(NUM)}),
+    "imap": ListOf(IMAP),  # [[imap]] accounts, or a single [imap] table
+    "mail": Table({k: NUM for k in ("autoreply_limit", "autoreply_window", "ticket_mail_limit",
+                                    "ticket_mail_window", "max_recipients")}
+                  | {"error_queue": STR, "own_addresses": STRS}),
+    "lb_pools": ListOf(Table({
+        "name": STR, "driver": STR, "members": STRS,
+        "haproxy": Table({"socket": STR, "backend": STR}, ("socket", "backend")),
+        "ipvs": Table({"vip": STR, "port": INT, "protocol": STR, "fwd_method": STR,
+                       "netns": STR, "members": MapOf(Table(
+                           {"address": STR, "port": INT, "weight": INT}, ("address", "port")))},
+                      ("vip", "port"))}, ("name",))),
+    "vips": MapOf(Table({"address": STR, "prefixlen": INT, "track_files": MapOf(ANY),
+                         "hosts": MapOf(Table({"ifname": STR, "netns": STR}, ("ifname",)))},
+                        ("address",))),
+    "runbook_schedules": ListOf(Table({"name": STR, "runbook": STR, "cron": STR,
+                                       "params": MapOf(ANY), "queue": STR, "ticket_id": INT},
+                                      ("runbook", "cron"))),
+    "runbook_approval_ttl": NUM,
+}
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(kind, type):
+        return isinstance(value, kind) and not isinstance(value, bool)
+    return not _check(value, kind, "")
+
+
+def _name(spec: Any) -> str:
+    if isinstance(spec, Of):
+        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+        return " or ".join(names[k] if k in names else _name(k)
+                           for k in spec.kinds) or "anything"
+    return {Table: "a table", MapOf: "a table", ListOf: "a list"}[type(spec)]
+
+
+def _check(value: Any, spec: Any, where: str) -> list[str]:
+    """Every problem of ``value`` against ``spec``, each naming its key."""
+    if isinstance(spec, Of):
+        if not spec.kinds or any(_is(value, k) for k in spec.kinds):
+            return []
+        return [f"{where} must be {_name(spec)}, got {type(value).__name__} {value!r:.60}"]
+    if isinstance(spec, ListOf):
+        if not isinstance(value, list):
+            return [f"{where} must be a list ([[{where}]]), got {type(value).__name__}"]
+        return [e for i, item in enumerate(value) for e in _check(item, spec.item,
+                                                                  f"{where}[{i}]")]
+    if not isinstance(value, dict):
+        return [f"{where} must be a table, got {type(value).__name__} {value!r:.60}"]
+    if isinstance(spec, MapOf):
+        return [e for k, v in value.items() for e in _check(v, spec.value, f"{where}.{k}")]
+    errors = [f"unknown key {where}.{k} (known: {', '.join(sorted(spec.keys))})"
+              for k in value if k not in spec.keys]
+    errors += [f"{where}.{k} is required" for k in spec.required if k not in value]
+    return errors + [e for k, v in value.items() if k in spec.keys
+                     for e in _check(v, spec.keys[k], f"{where}.{k}")]
+
+
+def check_document(document: dict[str, Any]) -> list[str]:
+    """The problems of a parsed configuration file (an empty list when it is fine)."""
+    defaults = {f.name: f.default for f in fields(Settings) if f.name != "extra"}
+    known = set(defaults)
+    errors: list[str] = []
+    for key, value in document.items():
+        if key == "imap" and isinstance(value, dict):  # a single [imap] table: one account
+            errors += _check(value, IMAP, "imap")
+        elif key in known and isinstance(defaults[key], str) and not isinstance(value, str):
+            errors.append(f"{key} must be a string, got {type(value).__name__} {value!r:.60}")
+        elif key in known:
+            try:
+                _convert(key, value)
+            except (TypeError, ValueError, LookupError) as exc:
+                errors.append(f"{key}: {exc}")
+        elif key in SCHEMA:
+            errors += _check(value, SCHEMA[key], key)
+        else:
+            errors.append(f"unknown key {key!r} (settings: {', '.join(sorted(known))}; "
+                          f"tables: {', '.join(sorted(SCHEMA))})")
+    return errors

@@ -5,14 +5,20 @@ not undo the change that caused it, and must not be lost if the process stops.
 A reactor reads the store after its recorded position, handles each event, and
 records the new position; a failure is logged and retried later (with backoff)
 without blocking other reactors. After ``max_attempts`` the event is parked in
-``reactor_failures`` so one poisoned event cannot stall the reactor forever.
+``reactor_failures`` so one poisoned event cannot stall the reactor forever; a
+parked reaction is not forgotten: ``hub reactors failures`` lists it, ``hub reactors
+retry`` runs it again, ``GET /healthz`` counts it, and the hooks features register in
+``hub.services["reactors.on_park"]`` are told (ops notes it on the ticket).
+A reactor may also have a ``tick(hub)`` method for work of its own (the Nagios
+acknowledgement queue), called on every step of the worker.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 
@@ -105,11 +111,89 @@ def run_once(hub: Hub, reactor: Reactor, *, batch: int = 200, max_attempts: int 
     return done
 
 
+ParkHook = Callable[["Hub", str, StoredEvent, int, str], None]
+
+
 def _park(hub: Hub, reactor: Reactor, event: StoredEvent, tries: int, error: str) -> None:
     with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
         conn.execute(sa.insert(reactor_failures).values(
             reactor=reactor.name, position=event.position, attempts=tries, error=error[:4000],
             at=utcnow()))
+    hooks: list[ParkHook] = hub.services.get("reactors.on_park", [])
+    for hook in hooks:
+        try:
+            hook(hub, reactor.name, event, tries, error)
+        except Exception:
+            log.exception("telling of the parked event %s failed", event.position)
+
+
+@dataclass(frozen=True)
+class Parked:
+    """One parked reaction, with the event it failed on (None if that is gone)."""
+
+    reactor: str
+    position: int
+    attempts: int
+    error: str
+    at: Any
+    event: StoredEvent | None
+
+    @property
+    def ticket_id(self) -> int | None:
+        return ticket_of(self.event) if self.event is not None else None
+
+
+def ticket_of(event: StoredEvent) -> int | None:
+    """The ticket an event's effect belongs to: its stream, or a ``ticket_id`` field."""
+    if event.stream_id.startswith("ticket-"):
+        tail = event.stream_id.split("-", 1)[1]
+        return int(tail) if tail.isdigit() else None
+    value = event.data.get("ticket_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parked_count(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(reactor_failures)).scalar()
+               or 0)
+
+
+def _event_at(hub: Hub, conn: sa.Connection, position: int) -> StoredEvent | None:
+    found = hub.store.read_all(conn, position - 1, 1)
+    return found[0] if found and found[0].position == position else None
+
+
+def parked(hub: Hub) -> list[Parked]:
+    with hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(reactor_failures).order_by(
+            reactor_failures.c.at, reactor_failures.c.position)).all()
+        return [Parked(r.reactor, int(r.position), int(r.attempts), r.error, r.at,
+                       _event_at(hub, conn, int(r.position))) for r in rows]
+
+
+def retry_parked(hub: Hub, item: Parked) -> str | None:
+    """Run the parked reaction now: None on success (the row goes), else the error."""
+    reactor = next((r for r in hub.reactors if r.name == item.reactor), None)
+    error: str | None
+    if reactor is None:
+        error = f"no reactor named {item.reactor!r} in this hub"
+    elif item.event is None:
+        error = f"event {item.position} is not in the store"
+    else:
+        try:
+            reactor.react(hub, item.event)
+            error = None
+        except Exception as exc:
+            log.exception("retrying reactor %s on event %s", item.reactor, item.position)
+            error = repr(exc)
+    key = (reactor_failures.c.reactor == item.reactor) & (
+        reactor_failures.c.position == item.position)
+    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        if error is None:
+            conn.execute(sa.delete(reactor_failures).where(key))
+        else:
+            conn.execute(sa.update(reactor_failures).where(key).values(
+                attempts=item.attempts + 1, error=error[:4000], at=utcnow()))
+    return error
 
 
 class ReactorWorker:
@@ -139,6 +223,12 @@ class ReactorWorker:
             except Exception:
                 log.exception("reactor %s could not run", reactor.name)
                 failed = True
+            tick = getattr(reactor, "tick", None)
+            if tick is not None:
+                try:
+                    tick(self.hub)
+                except Exception:
+                    log.exception("reactor %s: its own work failed", reactor.name)
         if failed and not busy:
             raise Backoff
         return busy

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,8 +43,11 @@ class Target:
 class AddressBook:
     """Our queues and addresses, reloaded from the read model at most every ``ttl`` seconds."""
 
-    def __init__(self, engine: Engine, domain: str, secret: str, ttl: float = 2.0) -> None:
+    def __init__(self, engine: Engine, domain: str, secret: str, ttl: float = 2.0,
+                 extra: Iterable[str] = ()) -> None:
         self.engine = engine
+        #: Ours too, beyond the queues and the mail domain: the IMAP mailboxes' addresses.
+        self.extra = frozenset(a.strip().lower() for a in extra if "@" in a)
         self.domain = domain.lower().rstrip(".")
         self.secret = secret
         self.ttl = ttl
@@ -86,11 +90,12 @@ class AddressBook:
         """Our domain or one of our queue addresses: never a requestor or a watcher."""
         self.refresh()
         addr = address.strip().strip("<>").lower()
-        return addr.rpartition("@")[2] == self.domain or addr in self._exact
+        return (addr.rpartition("@")[2] == self.domain or addr in self._exact
+                or addr in self.extra)
 
     def own_addresses(self) -> list[str]:
         self.refresh()
-        return list(self._exact)
+        return [*self._exact, *sorted(self.extra - set(self._exact))]
 
     def queue_address(self, queue: str, comment: bool = False) -> str:
         """The From address of mail about a ticket in ``queue``."""

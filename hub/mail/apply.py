@@ -18,6 +18,7 @@ from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.domain import DomainError
 from hub.mail.instructions import (
+    Acknowledge,
     AddTimeWorked,
     MailCommand,
     SetDue,
@@ -27,6 +28,7 @@ from hub.mail.instructions import (
     SetStatus,
     run_secret_values,
 )
+from hub.ops.commands import AcknowledgeAlert
 from hub.runbooks.commands import StartRun
 from hub.runbooks.queries import is_secret_param, mask_secrets
 from hub.tickets.commands import RecordTime, UpdateTicket
@@ -86,6 +88,8 @@ def to_bus_command(hub: Hub, ticket_id: int, cmd: MailCommand) -> Any:
         return RecordTime(ticket_id=ticket_id, minutes=cmd.minutes)
     if isinstance(cmd, SetDue):
         return UpdateTicket(ticket_id=ticket_id, due=cmd.due.isoformat(), due_set=True)
+    if isinstance(cmd, Acknowledge):  # ops checks ModifyTicket, as for the web button
+        return AcknowledgeAlert(ticket_id=ticket_id, comment=cmd.comment)
     return StartRun(runbook=cmd.runbook, params=dict(cmd.params), ticket_id=ticket_id)
 
 

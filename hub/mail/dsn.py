@@ -140,7 +140,8 @@ def parse_dsn(raw: bytes, envelope_from: str | None = None) -> DeliveryReport | 
         from_addr = parseaddr(str(msg.get("From", "") or ""))[1]
         report_type = msg.get_param("report-type")
         if not looks_like_bounce(
-            msg.get_content_type(), report_type, subject, from_addr, envelope_from
+            msg.get_content_type(), report_type, subject, from_addr, envelope_from,
+            delivery_status=_status_part(msg) is not None,
         ):
             return None
     except Exception:
@@ -151,10 +152,14 @@ def parse_dsn(raw: bytes, envelope_from: str | None = None) -> DeliveryReport | 
         return DeliveryReport(False, None, None, None, ())
 
 
+def _status_part(msg: Message) -> Message | None:
+    """The ``message/delivery-status`` part, wherever it is (``report-type`` or not)."""
+    kinds = ("message/delivery-status", "message/global-delivery-status")
+    return next((p for p in msg.walk() if p.get_content_type() in kinds), None)
+
+
 def _report(msg: Message) -> DeliveryReport:
-    status_part = next(
-        (p for p in msg.walk() if p.get_content_type() == "message/delivery-status"), None
-    )
+    status_part = _status_part(msg)
     groups = _blocks(status_part) if status_part is not None else []
     original = _original_headers(msg)
     orig_subject: str | None

@@ -41,6 +41,9 @@ class ImapAccount:
     processed_mailbox: str = "Processed"
     ssl: bool = True
     address: str | None = None
+    #: The address mail to this mailbox is sent to (e.g. ``support@isp.example``): ours,
+    #: so it never becomes a watcher (our mail to it would come back into the mailbox).
+    mailbox_address: str | None = None
     idle_timeout: float = 30.0
     poll_interval: float = 30.0
 
@@ -81,6 +84,8 @@ class ImapPoller:
                                    interval=1.0, max_backoff=30.0)
         self.client: IMAPClient | None = None
         self.stored = 0
+        self.logins = 0
+        self._failed = False  # the last connection ended in an error
 
     def start(self) -> None:
         self.loop.start()
@@ -99,6 +104,7 @@ class ImapPoller:
         except Exception as exc:
             log.warning("IMAP %s@%s: %s; reconnecting", self.account.username,
                         self.account.host, exc)
+            self._failed = True
             self._disconnect()
             raise Backoff from exc
         return True
@@ -119,6 +125,11 @@ class ImapPoller:
         except Exception:
             _close(client)
             raise
+        self.logins += 1
+        if self.logins == 1 or self._failed:  # once, and again only after a failure
+            log.info("IMAP %s@%s: logged in, polling %s%s", acc.username, acc.host,
+                     acc.mailbox, " again" if self.logins > 1 else "")
+        self._failed = False
         return client
 
     def poll(self, client: IMAPClient) -> int:
@@ -202,6 +213,7 @@ def _close(client: IMAPClient) -> None:
 def start_pollers(hub: Hub) -> Callable[[], None]:
     """Start one poller per configured account; returns a function stopping them all."""
     accounts = hub.settings.extra.get("imap") or []
+    accounts = [accounts] if isinstance(accounts, dict) else accounts  # a single [imap] table
     pollers = []
     for raw in accounts if isinstance(accounts, list) else []:
         try:

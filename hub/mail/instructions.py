@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 __all__ = [
+    "Acknowledge",
     "AddTimeWorked",
     "MailCommand",
     "RunRunbook",
@@ -66,6 +67,14 @@ class SetDue:
 
 
 @dataclass(frozen=True)
+class Acknowledge:
+    """``Ack: yes`` / ``Acknowledge: on it``: acknowledge the ticket's open Nagios problems
+    (``hub.ops.commands.AcknowledgeAlert``); any text but yes is the comment Nagios shows."""
+
+    comment: str
+
+
+@dataclass(frozen=True)
 class RunRunbook:
     runbook: str  # "Web.Topic"
     params: tuple[tuple[str, str], ...]  # ordered, unique keys
@@ -73,6 +82,7 @@ class RunRunbook:
 
 MailCommand = (
     SetStatus | SetOwner | SetPriority | SetQueue | AddTimeWorked | SetDue | RunRunbook
+    | Acknowledge
 )
 
 _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z-]*)\s*:\s*(.*?)\s*$")
@@ -127,6 +137,15 @@ def _due(value: str) -> SetDue:
         raise _BadValue(f"{value!r} is not a date like 2026-12-01") from None
 
 
+def _ack(value: str) -> Acknowledge:
+    text = " ".join(value.split())
+    if text.lower() in ("no", "n", "false", "0", "off"):
+        raise _BadValue(f"{value!r}: write 'yes' or a comment to acknowledge")
+    if len(text) > 400:
+        raise _BadValue("the acknowledgement comment is longer than 400 characters")
+    return Acknowledge("" if text.lower() in ("", "yes", "y", "true", "1", "on") else text)
+
+
 def _run(value: str) -> RunRunbook:
     try:
         words = shlex.split(value)
@@ -154,6 +173,8 @@ _PARSERS: dict[str, Callable[[str], MailCommand]] = {
     "timeworked": lambda v: AddTimeWorked(parse_duration(v)),
     "due": _due,
     "run": _run,
+    "ack": _ack,
+    "acknowledge": _ack,
 }
 
 

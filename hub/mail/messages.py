@@ -30,10 +30,27 @@ def address_book(hub: Hub) -> AddressBook:
     """One cached address book per hub (queues change rarely; 2 s staleness is fine)."""
     book = hub.services.get("mail.addresses")
     if book is None:
-        book = AddressBook(hub.engine, hub.settings.mail_domain, hub.settings.secret_key)
+        book = AddressBook(hub.engine, hub.settings.mail_domain, hub.settings.secret_key,
+                           extra=own_extra_addresses(hub.settings.extra))
         hub.services["mail.addresses"] = book
     assert isinstance(book, AddressBook)
     return book
+
+
+def own_extra_addresses(extra: Mapping[str, Any]) -> list[str]:
+    """Addresses of ours the queues do not name: each IMAP account's ``address`` and its
+    user name when that is an address (the polled mailbox), and ``[mail] own_addresses``.
+    None of them may become a requestor or watcher: mail to them would come back to us."""
+    found: list[str] = []
+    accounts = extra.get("imap")
+    accounts = [accounts] if isinstance(accounts, Mapping) else accounts  # one [imap] table
+    for account in accounts if isinstance(accounts, list) else []:
+        if isinstance(account, Mapping):
+            found += [str(account.get(k) or "") for k in ("address", "mailbox_address", "username")]
+    section = extra.get("mail")
+    listed = section.get("own_addresses") if isinstance(section, Mapping) else None
+    found += [str(a) for a in listed] if isinstance(listed, list) else []
+    return [a.strip().lower() for a in found if "@" in a]
 
 
 def ticket_url(hub: Hub, ticket_id: int) -> str:

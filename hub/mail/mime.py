@@ -7,17 +7,19 @@ part by returning what it can and noting a defect, never by raising.
 
 from __future__ import annotations
 
-import contextlib
+import mimetypes
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from email import policy
-from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 
+from hub.mail.charsets import DEFAULT_ENCODINGS, decode_words, detected_charset
+from hub.mail.rawparts import Path, original_part
 from hub.mail.sanitize import decode_bytes
 
 MSGID = re.compile(r"<([^<>\s]+)>")
+_RAW_8BIT = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,19 @@ def normalise_message_id(value: str | None) -> str | None:
 
 
 def leaves(part: Message) -> Iterator[Message]:
+    for leaf, _ in leaf_paths(part):
+        yield leaf
+
+
+def leaf_paths(part: Message, path: Path = ()) -> Iterator[tuple[Message, Path]]:
+    """Each leaf with its ``[(boundary, index)]`` path (:mod:`hub.mail.rawparts`)."""
     if part.get_content_maintype() == "multipart" and part.is_multipart():
-        for sub in part.get_payload():
+        boundary = part.get_boundary() or ""
+        for index, sub in enumerate(part.get_payload()):
             if isinstance(sub, Message):
-                yield from leaves(sub)
+                yield from leaf_paths(sub, (*path, (boundary, index)))
     else:
-        yield part
+        yield part, path
 
 
 def _part_bytes(part: Message) -> bytes:
@@ -66,34 +75,60 @@ def _part_bytes(part: Message) -> bytes:
     return b""
 
 
-def part_text(part: Message, defects: list[str]) -> str:
-    text, problem = decode_bytes(_part_bytes(part), part.get_content_charset())
+def part_text(part: Message, defects: list[str],
+              encodings: Sequence[str] = DEFAULT_ENCODINGS, hint: str | None = None) -> str:
+    data, declared = _part_bytes(part), part.get_content_charset()
+    text, problem = decode_bytes(data, declared, encodings, hint)
     if problem:
         defects.append(problem)
+    elif not declared and not data.isascii():  # a guess: keep the original beside it
+        chosen = detected_charset(data, encodings)
+        if chosen != "utf-8":
+            defects.append(f"charset: undeclared 8-bit text read as {chosen}")
     return text
 
 
-def _filename(part: Message) -> str | None:
+def _filename(part: Message, encodings: Sequence[str]) -> str | None:
     try:
         name = part.get_filename() or part.get_param("name")
     except Exception:
         return None
     if isinstance(name, tuple):  # undecoded RFC 2231 triple
-        name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])[0]
+        name = decode_bytes(name[2].encode("latin-1", "replace"), name[0] or None, encodings)[0]
     if not isinstance(name, str) or not name.strip():
         return None
-    if "=?" in name:  # non-standard but common: encoded-words inside a quoted parameter
-        with contextlib.suppress(Exception):  # keep the literal name if it is garbage
-            name = str(make_header(decode_header(name)))
-    return name.replace("/", "_").replace("\\", "_").strip()
+    if _RAW_8BIT.search(name):  # raw 8-bit bytes in the parameter
+        name = decode_bytes(name.encode("utf-8", "surrogateescape"), None, encodings)[0]
+    # Non-standard but common: encoded words inside a quoted parameter, often broken.
+    name = decode_words(name, encodings)
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name)
+    return name.replace("/", "_").replace("\\", "_").strip() or None
 
 
-def _attachment(part: Message) -> Attachment:
+def generated_name(index: int, content_type: str) -> str:
+    """``attachment-<n>.<ext>`` for a part that names no file (never "None")."""
+    special = {"message/rfc822": ".eml", "message/global": ".eml", "text/plain": ".txt",
+               "message/delivery-status": ".txt", "application/octet-stream": ".bin"}
+    ext = (special.get(content_type) or mimetypes.guess_extension(content_type)
+           or (".txt" if content_type.startswith("text/") else ".bin"))
+    return f"attachment-{index}{ext}"
+
+
+def named(attachments: Sequence[Attachment]) -> tuple[Attachment, ...]:
+    """Every attachment with a file name; unnamed ones numbered in order from 1."""
+    out: list[Attachment] = []
+    for index, att in enumerate(attachments, start=1):
+        out.append(att if att.filename else replace(
+            att, filename=generated_name(index, att.content_type)))
+    return tuple(out)
+
+
+def _attachment(part: Message, encodings: Sequence[str], original: bytes | None) -> Attachment:
     disposition = (part.get_content_disposition() or "").lower()
-    content = _part_bytes(part)
+    content = original if original is not None else _part_bytes(part)
     cid = normalise_message_id(str(part.get("Content-ID", "") or ""))
     return Attachment(
-        filename=_filename(part),
+        filename=_filename(part, encodings),
         content_type=part.get_content_type(),
         content=content,
         size=len(content),
@@ -102,9 +137,12 @@ def _attachment(part: Message) -> Attachment:
     )
 
 
-def safe_attachment(part: Message, defects: list[str]) -> Attachment | None:
+def safe_attachment(part: Message, defects: list[str],
+                    encodings: Sequence[str] = DEFAULT_ENCODINGS,
+                    original: bytes | None = None) -> Attachment | None:
+    """``original``: the part's bytes as received (forwarded messages keep them)."""
     try:
-        return _attachment(part)
+        return _attachment(part, encodings, original)
     except Exception as exc:  # one unreadable part must not lose the rest of the mail
         defects.append(f"MIME: unreadable {part.get_content_type()} part ({exc!r})")
         return None
@@ -134,3 +172,52 @@ def fallback_body(msg: Message) -> Message | None:
         }:
             return leaf
     return None
+
+
+def body_hint(plain: Message | None, encodings: Sequence[str]) -> str | None:
+    """The charset an undeclared (or wrongly declared) 8-bit text body turns out to be:
+    the headers of the same message most likely share it, and are too short to detect."""
+    if plain is None:
+        return None
+    try:
+        data = plain.get_payload(decode=True)
+    except Exception:
+        return None
+    if not isinstance(data, bytes) or data.isascii():
+        return None
+    declared = plain.get_content_charset()
+    if declared:
+        try:
+            data.decode(declared)
+        except (LookupError, UnicodeDecodeError, ValueError):
+            pass
+        else:
+            return declared
+    return detected_charset(data, encodings)
+
+
+def attachments_of(raw: bytes, msg: Message, skip: tuple[Message | None, ...],
+                 encodings: Sequence[str], defects: list[str]) -> list[Attachment]:
+    """Every non-body leaf; forwarded messages as the bytes the sender sent."""
+    found: list[Attachment] = []
+    for leaf, path in leaf_paths(msg):
+        if any(leaf is body for body in skip):
+            continue
+        original = None
+        if leaf.get_content_type() in ("message/rfc822", "message/global"):
+            try:
+                original = original_part(raw, path,
+                                         str(leaf.get("Content-Transfer-Encoding", "")))
+            except Exception:  # never raise while parsing: re-serialising is the fallback
+                original = None
+            if original is None:
+                defects.append("MIME: forwarded message not found in the raw bytes")
+        if (att := safe_attachment(leaf, defects, encodings, original)) is not None:
+            found.append(att)
+    return found
+
+
+def has_delivery_status(msg: Message) -> bool:
+    return any(part.get_content_type() in ("message/delivery-status",
+                                           "message/global-delivery-status")
+               for part in msg.walk())

@@ -9,10 +9,10 @@ single parts are read by :mod:`hub.mail.mime`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -22,17 +22,21 @@ from email.parser import BytesParser
 from email.policy import EmailPolicy
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from hub.mail.charsets import DEFAULT_ENCODINGS, decode_words
 from hub.mail.mime import (
     MSGID,
     Attachment,
+    attachments_of,
     bodies,
+    body_hint,
     fallback_body,
-    leaves,
+    has_delivery_status,
+    named,
     normalise_message_id,
     part_text,
-    safe_attachment,
 )
 from hub.mail.sanitize import decode_bytes, fold_quoted, looks_like_bounce
+from hub.mail.uuencode import extract_uuencoded
 from hub.sanitize import clean_html, html_to_text
 
 __all__ = [
@@ -129,9 +133,11 @@ def _message_ids(value: str | None) -> tuple[str, ...]:
 class _Reader:
     """Header accessors that survive malformed input by falling back to raw values."""
 
-    def __init__(self, msg: Message, defects: list[str]) -> None:
+    def __init__(self, msg: Message, defects: list[str],
+                 encodings: Sequence[str] = DEFAULT_ENCODINGS, hint: str | None = None) -> None:
         self.msg = msg
         self.defects = defects
+        self.encodings, self.hint = encodings, hint
         self.raw: dict[str, str] = {}
         for name, value in msg.raw_items():
             self.raw.setdefault(name.lower(), value)
@@ -141,7 +147,8 @@ class _Reader:
         if value is None:
             return None
         unfolded = re.sub(r"\r?\n[ \t]", " ", value)
-        return decode_bytes(unfolded.encode("utf-8", "surrogateescape"), None)[0].strip()
+        data = unfolded.encode("utf-8", "surrogateescape")
+        return decode_bytes(data, None, self.encodings, self.hint)[0].strip()
 
     def text(self, name: str) -> str | None:
         if name.lower() not in self.raw:
@@ -151,9 +158,13 @@ class _Reader:
         except Exception as exc:  # broken header: the stdlib may raise on access
             self.defects.append(f"{name}: {exc.__class__.__name__}")
             return self.raw_text(name)
-        if "\ufffd" in value:  # raw 8-bit bytes: decode them with the lenient charset chain
-            with contextlib.suppress(Exception):
-                value = str(policy.default.header_factory(name, self.raw_text(name) or ""))
+        if "\ufffd" in value or "=?" in value:
+            # Raw 8-bit bytes, or encoded words the stdlib could not read (unknown or lying
+            # charset, spaces inside, no closing ``?=``): the lenient chain reads them.
+            lenient = decode_words(self.raw_text(name) or "", self.encodings)
+            if lenient != value:
+                self.defects.append(f"{name}: broken encoded words read leniently")
+                value = lenient
         return _CONTROL.sub("", re.sub(r"[\r\n]+[ \t]*", " ", value)).strip()
 
     def lower(self, name: str) -> str | None:
@@ -223,16 +234,23 @@ def _return_path(reader: _Reader) -> str | None:
     return parseaddr(raw)[1].strip().lower()
 
 
-def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
+def parse_message(raw: bytes, envelope_from: str | None = None,
+                  encodings: Sequence[str] = DEFAULT_ENCODINGS) -> ParsedMail:
     """Parse ``raw`` (as received, any line endings) without ever raising.
 
     ``envelope_from`` is the SMTP ``MAIL FROM`` (``""`` for the null sender), which the
     headers cannot be trusted to carry; it is kept verbatim for loop detection.
+    ``encodings`` is the site's fallback list for undeclared 8-bit text
+    (``HUB_MAIL_INPUT_ENCODINGS``, :mod:`hub.mail.charsets`).
     """
     defects: list[str] = []
     digest = hashlib.sha256(raw).hexdigest()
     msg = BytesParser(policy=_POLICY).parsebytes(raw)
-    reader = _Reader(msg, defects)
+    plain, rich = bodies(msg)
+    if plain is None and rich is None:
+        plain = fallback_body(msg)
+    hint = body_hint(plain, encodings)
+    reader = _Reader(msg, defects, encodings, hint)
 
     message_id = normalise_message_id(reader.raw_text("Message-ID"))
     synthesized = message_id is None
@@ -240,22 +258,17 @@ def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
         message_id = f"<{digest[:40]}@synthesized.opshub.invalid>"
         defects.append("Message-ID: missing, synthesized from content")
 
-    plain, rich = bodies(msg)
-    if plain is None and rich is None:
-        plain = fallback_body(msg)
-    html_src = part_text(rich, defects) if rich is not None else None
+    html_src = part_text(rich, defects, encodings, hint) if rich is not None else None
     if plain is not None:
-        text = part_text(plain, defects)
+        text = part_text(plain, defects, encodings, hint)
     elif html_src is not None:
         text = html_to_text(html_src)
     else:
         text = ""
-    attachments = tuple(
-        att
-        for leaf in leaves(msg)
-        if leaf is not plain and leaf is not rich
-        if (att := safe_attachment(leaf, defects)) is not None
-    )
+    attachments = attachments_of(raw, msg, (plain, rich), encodings, defects)
+    text, uufiles = extract_uuencoded(text)
+    attachments += [Attachment(f.filename, f.content_type, f.content, len(f.content), None,
+                               "attachment") for f in uufiles]
     for part in msg.walk():
         defects.extend(f"MIME: {d.__class__.__name__}" for d in part.defects)
 
@@ -286,10 +299,11 @@ def parse_message(raw: bytes, envelope_from: str | None = None) -> ParsedMail:
         content_type=content_type,
         text=text.replace("\r\n", "\n"),
         html=clean_html(html_src) if html_src is not None else None,
-        attachments=attachments,
+        attachments=named(attachments),
         content_sha256=digest,
         is_dsn=looks_like_bounce(
-            content_type, msg.get_param("report-type"), subject, from_addr, envelope_from
+            content_type, msg.get_param("report-type"), subject, from_addr, envelope_from,
+            delivery_status=has_delivery_status(msg),
         ),
         defects=tuple(dict.fromkeys(defects)),
         trace=_trace(msg),

@@ -21,17 +21,14 @@ queue says ``add_cc_watchers``, and never applies mail commands. Secrets named o
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from hub.accounts.queries import actor_for_email
 from hub.actors import Actor, system_actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
-from hub.domain import DomainError, NotFoundError
+from hub.domain import DomainError, NotFoundError, PermissionDeniedError
 from hub.eventstore import utcnow
 from hub.mail import messages
 from hub.mail.addresses import Target
@@ -45,6 +42,9 @@ from hub.mail.loops import may_autoreply
 from hub.mail.notifier import autoreply_limits
 from hub.mail.outbound import autoreply_permitted
 from hub.mail.parsing import ParsedMail, parse_message
+from hub.mail.salvage import admin_ticket, fit, unverified_comment
+from hub.mail.senders import ADDR as _ADDR
+from hub.mail.senders import MAX_CC_PER_MESSAGE, Sender, content_key, jsonable
 from hub.mail.threading import find_ticket_tag, ticket_from_message_id
 from hub.ops import commands as ops_commands
 from hub.ops.queries import parse_nagios_email
@@ -53,47 +53,15 @@ from hub.tickets import queries as tq
 
 log = logging.getLogger(__name__)
 GATEWAY = system_actor("email", "mail-gateway")
-_ADDR = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 Outcome = tuple[str, dict[str, Any] | None, str | None, str | None]
-#: Watchers one message may add (To/Cc beyond our own addresses); the rest are dropped.
-MAX_CC_PER_MESSAGE = 20
 
 
-@dataclass(frozen=True)
-class Sender:
-    address: str | None
-    actor: Actor
-    known: bool  # an enabled user account has this address
-    identity: Identity | None = None  # what the hub verified about the sender
-    staff: bool = False  # the user with this address is staff (verified or not)
+class _NoRoleError(Exception):
+    """The sender holds no role on the ticket its mail threads to (raised by ``_reply``)."""
 
-    @property
-    def authenticated(self) -> bool:
-        return self.identity is not None and self.identity.authenticated
-
-    @property
-    def may_instruct(self) -> bool:
-        """Staff writing to their own signed reply address (and, when required, with a
-        trusted relay's pass) may put ``Status:``-style instructions in their replies;
-        each one is then checked by the handler of the command it becomes."""
-        return (self.known and self.actor.is_staff and self.identity is not None
-                and self.identity.may_command)
-
-    def refusal(self) -> str:
-        if not (self.known and self.staff) or self.identity is None:
-            return ("commands are only applied when staff reply to their own reply address "
-                    "of the ticket; your message was added without them")
-        return self.identity.why_not() + "; your message was added without them"
-
-
-def content_key(parsed: ParsedMail) -> str:
-    """Message-ID plus a digest of what the message says (not of transport headers)."""
-    digest = hashlib.sha256()
-    for part in (parsed.message_id, parsed.from_addr or "", parsed.subject, parsed.text,
-                 parsed.html or "", *(hashlib.sha256(a.content).hexdigest()
-                                      for a in parsed.attachments)):
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
-    return digest.hexdigest()[:32]
+    def __init__(self, ticket_id: int, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.ticket_id, self.error = ticket_id, error
 
 
 class Pipeline:
@@ -105,21 +73,37 @@ class Pipeline:
         """Never raises: the outcome is ``(state, result, error, message_id)``."""
         message_id = None
         mask = RunMask("")
+        raw: bytes | None = None
+        parsed: ParsedMail | None = None
         try:
             raw = blobs(self.hub).get(item.sha256)
-            parsed = parse_message(raw, envelope_from=item.mail_from)
+            parsed = parse_message(raw, envelope_from=item.mail_from,
+                                   encodings=self.hub.settings.mail_input_encodings)
             message_id = parsed.message_id
             mask = RunMask(parsed.text)
             return "processed", self._process(item, raw, parsed, mask), None, message_id
         except DomainError as exc:
             error = mask(exc.message)
             log.warning("inbound mail %s refused: %s", item.id, error)
-            return "failed", None, error, message_id
         except Exception as exc:
             error = mask(f"{type(exc).__name__}: {exc}")
             log.error("inbound mail %s could not be processed: %s", item.id, error,
                       exc_info=not mask.secrets)
-            return "failed", None, error, message_id
+        return "failed", self._park(item, raw, parsed, error), error, message_id
+
+    def _park(self, item: InboxItem, raw: bytes | None, parsed: ParsedMail | None,
+              error: str) -> dict[str, Any] | None:
+        """A message that failed still becomes a ticket, in the admin queue, with the
+        original attached; the row stays ``failed`` so ``hub mail retry`` can redo it."""
+        if raw is None:
+            return None
+        key = content_key(parsed) if parsed is not None else item.sha256[:32]
+        try:
+            ticket_id = admin_ticket(self.hub, item, raw, parsed, error, key)
+        except Exception:
+            log.exception("inbound mail %s: no admin-queue ticket either", item.id)
+            return None
+        return {"action": "admin_queue", "ticket_id": ticket_id}
 
     def _process(self, item: InboxItem, raw: bytes, parsed: ParsedMail,
                  mask: RunMask) -> dict[str, Any]:
@@ -127,6 +111,7 @@ class Pipeline:
         if not targets:
             raise NotFoundError("no recipient of this message is one of our addresses")
         key = content_key(parsed)
+        parsed, moved = fit(parsed, raw)
         if parsed.loop and parsed.loop.strip().lower() == self.hub.settings.mail_domain.lower():
             return {"action": "ignored", "reason": "our own mail came back (loop header)"}
         bounce_targets = [t for t in targets if t.bounce is not None]
@@ -145,8 +130,36 @@ class Pipeline:
         if ticket_id is not None:
             row = self._ticket_row(ticket_id)
             if row is not None:
-                return self._reply(parsed, target, row, sender, extra, key, allowed, mask)
-        return self._create(parsed, target.queue, sender, extra, key, mask)
+                try:
+                    out = self._reply(parsed, target, row, sender, extra, key, allowed, mask)
+                except _NoRoleError as refused:
+                    out = self._hold(item, raw, parsed, sender, extra, key, mask, refused)
+                return {**out, "moved": moved} if moved else out
+        out = self._create(parsed, target.queue, sender, extra, key, mask)
+        return {**out, "moved": moved} if moved else out
+
+    def _hold(self, item: InboxItem, raw: bytes, parsed: ParsedMail, sender: Sender,
+              extra: dict[str, Any], key: str, mask: RunMask,
+              refused: _NoRoleError) -> dict[str, Any]:
+        """Mail to a ticket from a sender without a role on it: kept, applying nothing.
+
+        A staff address, or someone the ticket knows (the ticket was visible, only the
+        right was missing), gets a private comment marked as unverified; anyone else's
+        mail (customers of other tickets included: a From line is easily forged) becomes
+        an admin-queue ticket, so a leaked reply address adds nothing to the ticket.
+        No notice goes back: it would tell the sender the subject.
+        """
+        ticket_id, reason = refused.ticket_id, mask(refused.error.message)
+        trusted = sender.staff or isinstance(refused.error, PermissionDeniedError)
+        if sender.address and trusted:
+            unverified_comment(self.hub, ticket_id, sender.address, mask.body(parsed.text),
+                               extra, key, sender.authenticated)
+            return {"action": "comment", "ticket_id": ticket_id, "unverified": True,
+                    "reason": reason}
+        problem = (f"{sender.address or 'an unknown sender'} holds no role on ticket "
+                   f"#{ticket_id} ({reason})")
+        admin = admin_ticket(self.hub, item, raw, parsed, problem, key, for_ticket=ticket_id)
+        return {"action": "admin_queue", "ticket_id": admin, "for_ticket": ticket_id}
 
     # -- threading ------------------------------------------------------------------
     def _thread(self, parsed: ParsedMail, targets: list[Target]) -> tuple[Target, int | None]:
@@ -253,8 +266,11 @@ class Pipeline:
         if body.strip() or not commands:
             cls = tc.Correspond if target.action == "correspond" else tc.Comment
             text = body if body.strip() else "(message without text)"
-            self.hub.bus.handle(cls(ticket_id=ticket_id, body=text, extra=extra), sender.actor,
-                                idempotency_key=f"mail:{key}:{target.action}")
+            try:
+                self.hub.bus.handle(cls(ticket_id=ticket_id, body=text, extra=extra),
+                                    sender.actor, idempotency_key=f"mail:{key}:{target.action}")
+            except (NotFoundError, PermissionDeniedError) as exc:
+                raise _NoRoleError(ticket_id, exc) from exc
         if commands:
             applied, failed = apply_commands(self.hub, ticket_id, commands, sender.actor, key)
             errors += failed
@@ -293,14 +309,4 @@ class Pipeline:
         result = self.hub.bus.handle(ops_commands.ReceiveAlert(signal=signal),
                                      system_actor("email", "nagios-mail"),
                                      idempotency_key=f"mail:{key}:alert")
-        return {"action": "alert", "result": _jsonable(result)}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
+        return {"action": "alert", "result": jsonable(result)}

@@ -9,10 +9,12 @@ subjects) without touching it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from hub.mail.charsets import DEFAULT_ENCODINGS, decode_undeclared
 
 __all__ = ["decode_bytes", "fold_quoted", "looks_like_bounce"]
 
-_FALLBACK_CHARSETS = ("utf-8", "cp1252")
 _BOUNCE_SUBJECT = re.compile(  # anchored: a human's "Re: Undeliverable ..." is not a bounce
     r"^\s*(undelivered mail returned to sender|delivery status notification"
     r"|undeliverable:|undeliverable mail|mail delivery failed|returned mail:|failure notice"
@@ -22,19 +24,23 @@ _BOUNCE_SUBJECT = re.compile(  # anchored: a human's "Re: Undeliverable ..." is 
 _DAEMONS = ("mailer-daemon@", "postmaster@")
 
 
-def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
-    """Decode text leniently: declared charset, then UTF-8, then cp1252, then latin-1.
+def decode_bytes(data: bytes, declared: str | None,
+                 encodings: Sequence[str] = DEFAULT_ENCODINGS,
+                 hint: str | None = None) -> tuple[str, str | None]:
+    """Decode text leniently: the declared charset, else the site's fallback list
+    (:func:`hub.mail.charsets.decode_undeclared`, RT's ``EmailInputEncodings``).
 
     Senders routinely lie (``us-ascii`` with 8-bit bytes) or name charsets Python does not
     know (``x-unknown``). Returns the text and a defect description when the declared charset
     could not be used; never raises. NUL characters are dropped (PostgreSQL text rejects them
     and no legitimate mail text contains them).
     """
-    text, problem = _decode(data, declared)
+    text, problem = _decode(data, declared, encodings, hint)
     return text.replace("\x00", ""), problem
 
 
-def _decode(data: bytes, declared: str | None) -> tuple[str, str | None]:
+def _decode(data: bytes, declared: str | None, encodings: Sequence[str],
+            hint: str | None) -> tuple[str, str | None]:
     problem = None
     if declared:
         try:
@@ -43,12 +49,7 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, str | None]:
             problem = f"charset: unknown {declared!r}"
         except (UnicodeDecodeError, ValueError):
             problem = f"charset: content is not {declared!r}"
-    for charset in _FALLBACK_CHARSETS:
-        try:
-            return data.decode(charset), problem
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), problem  # maps every byte
+    return decode_undeclared(data, encodings, hint), problem
 
 
 def looks_like_bounce(
@@ -57,8 +58,13 @@ def looks_like_bounce(
     subject: str,
     from_addr: str | None,
     envelope_from: str | None = None,
+    delivery_status: bool = False,
 ) -> bool:
     """True for RFC 3464 reports and for the usual non-standard bounce shapes.
+
+    A ``message/delivery-status`` part (``delivery_status``) makes a report even when the
+    ``report-type`` parameter is missing or the container is not ``multipart/report``
+    (some MTAs and gateways send ``multipart/mixed``).
 
     Non-standard bounces (qmail, Exchange, old Gmail) are recognised by a bounce subject at the
     very start, or by a daemon sender with a null envelope sender. They count as "a DSN without
@@ -67,6 +73,8 @@ def looks_like_bounce(
     if content_type == "multipart/report" and str(report_type or "").lower() == (
         "delivery-status"
     ):
+        return True
+    if delivery_status:  # a message/delivery-status part: a report, whatever the parameters
         return True
     if _BOUNCE_SUBJECT.search(subject or ""):
         return True

@@ -27,6 +27,7 @@ from hub.ops.alerts import (
     parse_keepalived,
     parse_nagios,
 )
+from hub.ops.commands import AcknowledgeAlert
 from hub.ops.handlers import submit
 from hub.ops.metrics import MetricStore
 from hub.ops.reactors import RATE_SOURCES, RATES_METRIC, metric_name
@@ -151,6 +152,26 @@ def alert_graph(ticket_id: int) -> Response:
     start, end = row.first_at - margin, max(row.last_at, row.first_at) + margin
     name = metric_name(row.host, row.service)
     return _png(store.graph(name, start, end, f"{row.host} / {row.service or 'host'}"))
+
+
+@bp.post("/alerts/<int:ticket_id>/ack")
+@api_auth
+def acknowledge(ticket_id: int) -> Response:
+    """Acknowledge the ticket's open Nagios problems: ``{comment?}`` -> 202.
+
+    Staff with ModifyTicket on the ticket; 409 when it has no open Nagios problem.
+    The answer says "pending": the acknowledgement is sent after commit and counts
+    (``ack_sent`` in ``GET /api/v1/alerts``) once Nagios's status shows it.
+    """
+    body = json_body() if request.get_data(cache=True) else {}
+    comment = body.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > 400:
+        raise BadRequestError("comment must be a string of at most 400 characters",
+                              field="comment")
+    result = hub_of().bus.handle(AcknowledgeAlert(ticket_id, comment), g.actor)
+    response = jsonify(result)
+    response.status_code = 202
+    return response
 
 
 @bp.get("/metrics/hub.png")

@@ -87,3 +87,46 @@ class AlertRunbookRouted(Event):
     runbook: str
     params: dict[str, Any]
     title: str
+
+
+@event
+@dataclass(frozen=True)
+class AlertAckRequested(Event):
+    """Someone acknowledged the alert in the hub (Acknowledge, or a take/comment that
+    the route says acknowledges): the ack reactor takes it to Nagios and confirms it."""
+
+    object_key: str
+    problem_key: str
+    episode: int
+    author: str
+    ticket_id: int
+    comment: str
+    reason: str  # acknowledge | take | comment
+
+
+@event
+@dataclass(frozen=True)
+class AlertAckFailed(Event):
+    """Nagios did not confirm the acknowledgement: ``written`` says whether the command
+    reached its FIFO at all; ``final`` that the retries gave up (else: still trying)."""
+
+    object_key: str
+    problem_key: str
+    episode: int
+    author: str
+    ticket_id: int
+    attempts: int
+    error: str
+    written: bool
+    final: bool
+
+
+@event
+@dataclass(frozen=True)
+class AlertSplitBrain(Event):
+    """Two or more VRRP nodes still said MASTER after the settle time: warned."""
+
+    object_key: str
+    problem_key: str
+    ticket_id: int
+    masters: list[str]

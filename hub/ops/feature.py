@@ -18,8 +18,14 @@ def register(hub: Hub) -> None:
     from hub.ops import events, handlers, jobs  # noqa: F401  (events: the registry; jobs: the job)
     from hub.ops.config import load_ops_config
     from hub.ops.metrics import MetricStore
-    from hub.ops.projections import AlertsProjection, BackupHostsProjection
+    from hub.ops.parked import note_parked
+    from hub.ops.projections import (
+        AlertsProjection,
+        BackupHostsProjection,
+        NagiosAliasesProjection,
+    )
     from hub.ops.reactors import AckBackReactor, HubRatesReactor, MetricsReactor
+    from hub.ops.vrrp_review import VrrpReviewReactor
 
     config = load_ops_config(hub.settings.extra)
     store = MetricStore(hub.settings.data_dir / "rrd")
@@ -28,8 +34,11 @@ def register(hub: Hub) -> None:
     handlers.register(hub.bus, config)
     hub.runner.register(AlertsProjection())
     hub.runner.register(BackupHostsProjection())
-    hub.reactors.append(AckBackReactor(config.command_file))
+    hub.runner.register(NagiosAliasesProjection())
+    hub.reactors.append(AckBackReactor(config.command_file, config))
+    hub.services.setdefault("reactors.on_park", []).append(note_parked)
     hub.reactors.append(MetricsReactor(store))
+    hub.reactors.append(VrrpReviewReactor(config.vrrp_settle_seconds))
     hub.reactors.append(HubRatesReactor(store))
 
 

@@ -13,18 +13,31 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from hub.accounts.queries import rights_for
 from hub.actors import Actor, system_actor
+from hub.domain import PermissionDeniedError, StateConflictError
 from hub.eventstore import ConcurrencyError, utcnow
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.ops import ticketing as t
+from hub.ops.alerts.keepalived import summarise_vrrp
 from hub.ops.alerts.routing import default_priority, route
 from hub.ops.alerts.signal import AlertSignal
-from hub.ops.commands import ReceiveAlert, RecordAlertAck, ReviewFlapping
+from hub.ops.commands import (
+    AcknowledgeAlert,
+    ReceiveAlert,
+    RecordAlertAck,
+    RecordAlertAckFailed,
+    ReviewFlapping,
+    ReviewVrrp,
+)
 from hub.ops.config import OpsConfig
 from hub.ops.model import Alert, Decision
-from hub.ops.vrrp import vrrp_note
+from hub.ops.tables import alerts
+from hub.ops.vrrp import confirm_split_brain, vrrp_note, vrrp_subject
+from hub.tickets import commands as tc
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -98,11 +111,86 @@ class AlertHandlers:
             t.note(uow, actor, ticket_id, text)
         if escalate:
             t.raise_priority(uow, actor, ticket_id, max(90, default_priority("critical")))
+        if not decision.open_ticket:  # the subject follows the instance's current state
+            summary = summarise_vrrp([AlertSignal.from_dict(d) for d in previous] + [signal])
+            t.retitle(uow, actor, ticket_id, vrrp_subject(signal.service or "", summary))
         return flags
+
+    def review_vrrp(self, cmd: ReviewVrrp, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+        """Warn of a split brain that outlived the settle time (normal preemption does not)."""
+        alert = uow.get(Alert, cmd.object_key, must_exist=False)
+        warned = False
+        for ep in alert.episodes.values():
+            found = confirm_split_brain(ep.transitions, ep.flags)
+            if found is None or ep.ticket_id is None or ep.state == "resolved":
+                continue
+            text, masters = found
+            if t.is_active(uow, ep.ticket_id):
+                t.note(uow, actor, ep.ticket_id, text)
+                t.raise_priority(uow, actor, ep.ticket_id, max(90, default_priority("critical")))
+            alert.record_split_brain(ep.problem_key, ep.ticket_id, masters)
+            warned = True
+        return {"warned": warned}
 
     def record_ack(self, cmd: RecordAlertAck, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         alert = uow.get(Alert, cmd.object_key)
         return {"recorded": alert.record_ack_sent(cmd.problem_key, cmd.author, cmd.ticket_id)}
+
+    def acknowledge(self, cmd: AcknowledgeAlert, uow: UnitOfWork,
+                    actor: Actor) -> dict[str, Any]:
+        """Request the acknowledgement of the ticket's open Nagios problems.
+
+        Staff need ModifyTicket on the ticket; the system (the ack reactor acting on a
+        take or comment) names the staff member as ``author``. Nagios hears of it
+        after commit; AlertAckSent follows only once its status shows it.
+        """
+        ticket = tc.load_visible_ticket(uow, cmd.ticket_id, actor)
+        if not actor.is_system:
+            rights = rights_for(actor, ticket_roles=ticket.roles_of(actor), queue=ticket.queue)
+            if not actor.is_staff or "ModifyTicket" not in rights:
+                raise PermissionDeniedError("acknowledging an alert needs ModifyTicket")
+        number = int(ticket.number)
+        query = sa.select(alerts.c.object_key, alerts.c.problem_key).where(
+            alerts.c.ticket_id.in_({cmd.ticket_id, number}), alerts.c.source == "nagios",
+            alerts.c.state == "open").order_by(alerts.c.first_at)
+        rows = [r for r in uow.conn.execute(query).all()
+                if not cmd.problem_keys or r.problem_key in cmd.problem_keys]
+        if not rows:
+            raise StateConflictError(f"ticket {number} has no open Nagios problem to acknowledge")
+        author = cmd.author if actor.is_system and cmd.author else actor.name
+        requested = [r.problem_key for r in rows
+                     if uow.get(Alert, r.object_key).record_ack_requested(
+                         r.problem_key, author, number, cmd.comment, cmd.reason)]
+        if requested and cmd.reason == "acknowledge":
+            said = f": {cmd.comment.strip()}" if cmd.comment.strip() else ""
+            t.note(uow, system_actor("alert", "nagios"), number,
+                   f"Acknowledged by {author}{said}. Sending the acknowledgement to Nagios; "
+                   "it counts once Nagios's status shows it.")
+        return {"ticket_id": number, "requested": requested,
+                "state": "pending" if requested else "already requested or acknowledged"}
+
+    def record_ack_failed(self, cmd: RecordAlertAckFailed, uow: UnitOfWork,
+                          actor: Actor) -> dict[str, Any]:
+        alert = uow.get(Alert, cmd.object_key)
+        if not alert.record_ack_failed(cmd.problem_key, cmd.author, cmd.ticket_id,
+                                       attempts=cmd.attempts, error=cmd.error,
+                                       written=cmd.written, final=cmd.final):
+            return {"recorded": False}
+        if cmd.final and cmd.attempts == 0:
+            text = (f"The Nagios acknowledgement by {cmd.author} was {cmd.error}: it could "
+                    "not be confirmed. Check in Nagios that the problem shows as acknowledged.")
+        elif cmd.final:
+            what = ("was written to Nagios's command file but never showed in its status"
+                    if cmd.written else "could not be written to Nagios's command file")
+            text = (f"The Nagios acknowledgement by {cmd.author} {what}; gave up after "
+                    f"{cmd.attempts} attempts. Last error: {cmd.error}. Acknowledge in "
+                    "Nagios by hand, or press Acknowledge again.")
+        else:
+            text = (f"The Nagios acknowledgement by {cmd.author} is not confirmed yet "
+                    f"({cmd.error}); retrying with backoff.")
+        if t.is_active(uow, cmd.ticket_id):
+            t.note(uow, actor, cmd.ticket_id, text)
+        return {"recorded": True}
 
     def review_flapping(self, cmd: ReviewFlapping, uow: UnitOfWork,
                         actor: Actor) -> dict[str, Any]:
@@ -127,6 +215,9 @@ def register(bus: MessageBus, config: OpsConfig) -> AlertHandlers:
     bus.register(ReceiveAlert, handlers.receive_alert)
     bus.register(RecordAlertAck, handlers.record_ack)
     bus.register(ReviewFlapping, handlers.review_flapping)
+    bus.register(AcknowledgeAlert, handlers.acknowledge)
+    bus.register(RecordAlertAckFailed, handlers.record_ack_failed)
+    bus.register(ReviewVrrp, handlers.review_vrrp)
     return handlers
 
 

@@ -21,6 +21,8 @@ from hub.domain import Aggregate
 from hub.ops import events as ev
 from hub.ops.alerts.flapping import FlapPolicy, is_flapping
 from hub.ops.alerts.signal import SEVERITIES, AlertSignal
+from hub.ops.model_acks import AckRecords
+from hub.ops.vrrp import VrrpRecords
 
 MAX_DELIVERIES = 500  # remembered delivery ids per object (the bus key covers the rest)
 MAX_CHANGES = 50
@@ -54,6 +56,7 @@ class Episode:
     last_at: str = ""
     acknowledged: bool = False
     ack_sent: bool = False
+    ack_requested: bool = False
     transitions: list[dict[str, Any]] = field(default_factory=list)
     flags: dict[str, bool] = field(default_factory=dict)
 
@@ -78,7 +81,7 @@ class Decision:
 IsActive = Callable[[int], bool]
 
 
-class Alert(Aggregate):
+class Alert(AckRecords, VrrpRecords, Aggregate):
     stream_prefix = "alert"
 
     def __init__(self, aggregate_id: str) -> None:
@@ -251,15 +254,6 @@ class Alert(Aggregate):
                                              ticket_id=self.flap_ticket,
                                              changes=self.flap_changes))
 
-    def record_ack_sent(self, problem_key: str, author: str, ticket_id: int) -> bool:
-        """Once per episode: False (nothing recorded) when Nagios knows already."""
-        ep = self.episodes.get(problem_key)
-        if ep is None or ep.ack_sent or ep.acknowledged or ep.state == "resolved":
-            return False
-        self._record(ev.AlertAckSent(object_key=self.id, problem_key=problem_key,
-                                     episode=ep.number, author=author, ticket_id=ticket_id))
-        return True
-
     def record_runbook_routed(self, signal: AlertSignal, ticket_id: int, runbook: str,
                               params: dict[str, Any]) -> None:
         """State that the new ticket's route names a runbook; runbooks suggests it."""
@@ -311,8 +305,3 @@ class Alert(Aggregate):
     def _on_AlertFlappingStopped(self, d: dict[str, Any]) -> None:
         self.flapping = False
         self.flap_ticket = None
-
-    def _on_AlertAckSent(self, d: dict[str, Any]) -> None:
-        ep = self.episodes.get(d["problem_key"])
-        if ep is not None:
-            ep.ack_sent = True

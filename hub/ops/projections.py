@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.eventstore import StoredEvent
-from hub.ops.tables import alerts, backup_hosts
+from hub.ops.tables import alerts, backup_hosts, nagios_host_aliases
 from hub.projections import TableProjection
 
 _LATEST = (
@@ -124,3 +124,25 @@ class BackupHostsProjection(TableProjection):
         else:
             conn.execute(sa.update(backup_hosts).where(backup_hosts.c.host == host)
                          .values(**values))
+
+
+class NagiosAliasesProjection(TableProjection):
+    """``HOSTALIAS -> HOSTNAME`` as Nagios's JSON notifications state them.
+
+    The stock service mail names only the alias; acknowledging needs the name.
+    """
+
+    name = "ops_nagios_aliases"
+    tables = (nagios_host_aliases,)
+    prefixes = ("alert-",)
+
+    def on_AlertReceived(self, conn: sa.Connection, e: StoredEvent) -> None:
+        signal = e.data["signal"]
+        alias = str((signal.get("details") or {}).get("host_alias") or "")[:255]
+        if signal["source"] != "nagios" or not alias or alias == signal["host"]:
+            return
+        host = signal["host"][:255]
+        done = conn.execute(sa.update(nagios_host_aliases).where(
+            nagios_host_aliases.c.alias == alias).values(host_name=host)).rowcount
+        if not done:
+            conn.execute(sa.insert(nagios_host_aliases).values(alias=alias, host_name=host))

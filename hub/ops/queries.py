@@ -10,7 +10,9 @@ ops can move without breaking them. Writes go through :mod:`hub.ops.commands`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 
 from hub.ops.alerts.nagios import parse_nagios_email
 from hub.ops.alerts.signal import AlertPayloadError, AlertSignal
@@ -25,6 +27,7 @@ __all__ = [
     "MetricStore",
     "ds_name",
     "metric_store",
+    "nagios_ack_state",
     "parse_nagios_email",
     "safe_name",
 ]
@@ -40,3 +43,27 @@ def metric_store(hub: Hub) -> MetricStore:
     if isinstance(store, MetricStore):
         return store
     return MetricStore(hub.settings.data_dir / "rrd")
+
+
+def nagios_ack_state(conn: sa.Connection, ticket_id: int) -> list[dict[str, Any]]:
+    """The ticket's open Nagios problems and where their acknowledgement stands.
+
+    ``ack`` is ``confirmed`` (Nagios's status shows it), ``acknowledged`` (done in
+    Nagios), ``pending``/``written``/``failed`` (the hub's queue) or ``none``; the
+    ticket page shows an Acknowledge button while some problem is at ``none``/``failed``.
+    """
+    from hub.ops.tables import alerts, nagios_acks
+
+    rows = conn.execute(sa.select(alerts, nagios_acks.c.state.label("queued"),
+                                  nagios_acks.c.error).select_from(alerts.outerjoin(
+        nagios_acks, (nagios_acks.c.problem_key == alerts.c.problem_key)
+        & (nagios_acks.c.episode == alerts.c.episode))).where(
+        alerts.c.ticket_id == ticket_id, alerts.c.source == "nagios",
+        alerts.c.state == "open")).all()
+    out = []
+    for row in rows:
+        state = ("confirmed" if row.ack_sent else "acknowledged" if row.acknowledged
+                 else row.queued or "none")
+        out.append({"host": row.host, "service": row.service, "ack": state,
+                    "error": row.error or ""})
+    return out

@@ -47,3 +47,38 @@ backup_hosts = sa.Table(
     sa.Column("last_failure", sa.DateTime, nullable=True),
     sa.Column("last_type", sa.String(20), nullable=False, server_default=""),
 )
+
+# Nagios acknowledgements on their way: a work queue, not a projection. A row lives
+# from the request (take, comment or Acknowledge) until Nagios's own status shows the
+# acknowledgement, the problem is over, or the retries give up (hours, with backoff).
+nagios_acks = sa.Table(
+    "nagios_acks",
+    metadata,
+    sa.Column("problem_key", sa.String(300), nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False),
+    sa.Column("object_key", sa.String(300), nullable=False),
+    sa.Column("ticket_id", sa.Integer, nullable=False, index=True),
+    sa.Column("host", sa.String(255), nullable=False),  # as the alert knows it (maybe an alias)
+    sa.Column("service", sa.String(255), nullable=True),
+    sa.Column("author", sa.String(100), nullable=False),
+    sa.Column("comment", sa.String(500), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # pending|written|confirmed|failed|dropped
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("nagios_host", sa.String(255), nullable=True),  # the host_name written
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("next_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("written_at", sa.DateTime, nullable=True),
+    sa.Column("reported", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.PrimaryKeyConstraint("problem_key", "episode"),
+)
+
+# Nagios host aliases seen in the JSON feed (HOSTALIAS next to HOSTNAME): a projection
+# of AlertReceived, so an alert that came by stock mail (which names the alias) can be
+# acknowledged under the host name Nagios accepts.
+nagios_host_aliases = sa.Table(
+    "nagios_host_aliases",
+    metadata,
+    sa.Column("alias", sa.String(255), primary_key=True),
+    sa.Column("host_name", sa.String(255), nullable=False),
+)

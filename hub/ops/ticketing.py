@@ -85,6 +85,11 @@ def resolve(uow: UnitOfWork, actor: Actor, ticket_id: int) -> None:
     tc.update_ticket(tc.UpdateTicket(ticket_id, status=status, force=True), uow, actor)
 
 
+def retitle(uow: UnitOfWork, actor: Actor, ticket_id: int, subject: str) -> None:
+    if tc.load_ticket(uow, ticket_id).subject != subject[:500]:
+        tc.update_ticket(tc.UpdateTicket(ticket_id, subject=subject[:500]), uow, actor)
+
+
 def raise_priority(uow: UnitOfWork, actor: Actor, ticket_id: int, priority: int) -> None:
     if tc.load_ticket(uow, ticket_id).priority < priority:
         tc.update_ticket(tc.UpdateTicket(ticket_id, priority=priority), uow, actor)

@@ -56,7 +56,7 @@ class Ticket(TicketState):
             if any(p != own for p in people):
                 raise PermissionDeniedError("customers can only open tickets as requestor",
                                             field="requestors")
-            people = [own]
+            people = [own] if own else []  # an empty address (mail from <>) is nobody
         elif not people and actor.email and not actor.is_system:
             people = [actor.email.lower()]
         cleaned = self._clean_fields(queue, fields or {}, creating=True)

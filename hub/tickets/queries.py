@@ -299,3 +299,11 @@ def visible_id_select(viewer: Actor, right: str = "ShowTicket") -> sa.Select[Any
     to filter by (``column.in_(visible_id_select(actor))``, e.g. ops' alert list), so it
     answers exactly as the ticket would, without a copy of the rule."""
     return sa.select(tickets.c.id).where(visible(viewer, right))
+
+
+def text_limits() -> tuple[int, int]:
+    """``(MAX_SUBJECT, MAX_BODY)``: the longest subject and body a ticket event takes, so
+    an entrypoint (mail) can move what is beyond them into an attachment, not lose it."""
+    from hub.tickets.rules import MAX_BODY, MAX_SUBJECT
+
+    return MAX_SUBJECT, MAX_BODY

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 from hub.accounts.queries import rights_on
 from hub.domain import NotFoundError, ValidationError
 from hub.httpapi import hub_of
+from hub.ops import commands as oc
+from hub.ops import queries as oq
 from hub.tickets import commands as tc
 from hub.tickets import queries as q
 from hub.web import listing
@@ -55,6 +57,7 @@ def ticket(ticket_id: int) -> Any:
             events = [e for e in events if (cut is None and e["at"] <= shown["updated_at"])
                       or (cut is not None and e["position"] <= cut)]
         owners = listing.owners(conn) if staff else []
+        nagios = oq.nagios_ack_state(conn, ticket_id) if staff else []
         queues = listing.queues_with(conn, g.actor, "CreateTicket") if staff else []
     lifecycle = spec.get("lifecycle") or {}
     statuses = [*lifecycle.get("initial", []), *lifecycle.get("active", []),
@@ -64,7 +67,7 @@ def ticket(ticket_id: int) -> Any:
         "ticket.html", ticket=shown, current=current, as_of=as_of,
         history=[describe(e) for e in events], rights=rights, staff=staff,
         fields=[f for f in fields if staff or not f.get("internal")], statuses=statuses,
-        owners=owners, queues=queues,
+        owners=owners, queues=queues, nagios=nagios,
         resolved=lifecycle.get("resolved", "resolved"))
 
 
@@ -131,6 +134,15 @@ def owner(ticket_id: int) -> Response:
         abort(400, "how is take, untake or steal")
     result = send(tc.ChangeOwner(ticket_id=ticket_id, how=how))
     return _back(result["id"], "Owner changed.")
+
+
+@bp.post("/tickets/<int:ticket_id>/ack")
+@login_required
+def acknowledge(ticket_id: int) -> Response:
+    """The alert ticket's Acknowledge button: the Nagios problem, confirmed later."""
+    result = send(oc.AcknowledgeAlert(ticket_id, request.form.get("comment", "")[:400]))
+    return _back(result["ticket_id"], "Acknowledgement sent to Nagios; it shows as "
+                 "confirmed once Nagios's status says so.")
 
 
 @bp.post("/tickets/<int:ticket_id>/watchers")

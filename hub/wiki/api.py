@@ -181,7 +181,8 @@ def lease(web: str, topic: str) -> Response:
 @api_auth
 def list_attachments(web: str, topic: str) -> Response:
     with hub_of().engine.connect() as conn:
-        return jsonify({"attachments": q.attachments(conn, g.actor, web, topic)})
+        return jsonify({"attachments": q.attachments(
+            conn, g.actor, web, topic, include_hidden=request.args.get("hidden") == "1")})
 
 
 @bp.put(f"{PAGE}/attachments/<name>")

@@ -17,16 +17,23 @@ def wiki_group() -> None:
 @wiki_group.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--web", "webs", multiple=True, help="import only this web (repeatable)")
-def import_cmd(directory: Path, webs: tuple[str, ...]) -> None:
-    """Import a TWiki/Foswiki data/ tree (with RCS history) and its pub/ attachments."""
-    from hub.wiki.importer import import_tree
+@click.option("--quiet", is_flag=True, help="do not list each topic as it is imported")
+def import_cmd(directory: Path, webs: tuple[str, ...], quiet: bool) -> None:
+    """Import a TWiki/Foswiki data/ tree (with RCS history) and its pub/ attachments.
+
+    Prints each topic as it goes, every warning (on stderr: what could not be kept,
+    e.g. an attachment the META names but pub/ lacks) and a summary table.
+    """
+    from hub.wiki.importer import import_tree, summary_table
 
     hub = bootstrap()
-    report = import_tree(hub, directory, webs=webs, progress=lambda name: click.echo(name))
-    for problem in report.skipped:
-        click.echo(f"skipped {problem}", err=True)
+    report = import_tree(hub, directory, webs=webs,
+                         progress=None if quiet else lambda name: click.echo(name))
+    for problem in report.warnings:
+        click.echo(f"warning: {problem}", err=True)
+    click.echo(summary_table(report))
     click.echo(f"imported {report.topics} topics, {report.revisions} revisions, "
-               f"{report.attachments} attachments")
+               f"{report.attachments} attachments, {len(report.warnings)} warnings")
     # The search index catches up from the new events by itself (its reactor in
     # `hub serve`); `hub search sync` does it at once without a server.
 

@@ -25,6 +25,7 @@ __all__ = [
     "AddAttachment",
     "FencedBlock",
     "FencedRenderer",
+    "ImportAttachment",
     "ImportRevision",
     "PageSearch",
     "RecordDigestSent",
@@ -72,6 +73,29 @@ class ImportRevision:
     summary: str = ""
     parent: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    form: str | None = None  # %META:FORM{name}%
+    field_titles: dict[str, str] | None = None  # %META:FIELD{title}% by field name
+    moved: Mapping[str, str] | None = None  # %META:TOPICMOVED{from to by date}%
+
+
+@dataclass(frozen=True)
+class ImportAttachment:
+    """An attachment from TWiki's ``pub/`` with its ``%META:FILEATTACHMENT%`` data.
+
+    Unlike :class:`AddAttachment` it names the original uploader and date, so only the
+    importer (a system actor) sends it.
+    """
+
+    web: str
+    topic: str
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+    comment: str
+    author: str
+    original_at: str | None = None
+    hidden: bool = False
 
 
 @dataclass(frozen=True)

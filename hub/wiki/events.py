@@ -81,14 +81,32 @@ class PageMovedIn(Event):
     parent: str | None
     fields: dict[str, Any]
     attachments: dict[str, int]
+    form: str | None = None  # the DataForm's name, when the topic carries one
+
+
+@event
+@dataclass(frozen=True)
+class PageMoveRecorded(Event):
+    """A move made before the import (TWiki's ``%META:TOPICMOVED%``), kept as history."""
+
+    from_name: str
+    to_name: str
+    by: str
+    original_at: str | None = None
 
 
 @event
 @dataclass(frozen=True)
 class PageFieldsSet(Event):
-    """The topic's form fields were replaced."""
+    """The topic's form fields were replaced.
+
+    ``form`` (the DataForm topic's name) and ``titles`` (field name -> label) are
+    written only when known, e.g. from TWiki's ``%META:FORM%``/``%META:FIELD%``.
+    """
 
     fields: dict[str, Any]
+    form: str | None = None
+    titles: dict[str, str] | None = None
 
 
 @event
@@ -103,6 +121,8 @@ class AttachmentAdded(Event):
     content_type: str
     comment: str
     author: str
+    original_at: str | None = None  # TWiki's upload date of an imported attachment
+    hidden: bool | None = None  # TWiki's attr="h": left out of the list, still downloadable
 
 
 @event

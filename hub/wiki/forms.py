@@ -110,3 +110,27 @@ def _check(d: FieldDef, value: str) -> str | None:
     if d.type == "date" and not _DATE_RE.match(value):
         return f"{d.name} must be a date (YYYY-MM-DD)"
     return None
+
+
+def page_form(page: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A page's DataForm as ``{name, fields: [{name, title, value}]}``, None without one.
+
+    The field order is the stored order (TWiki's ``%META:FIELD%`` order on import) and
+    a title falls back to the field's name, so an imported topic shows its labels.
+    """
+    if not page.get("form") and not page.get("fields"):
+        return None
+    titles = page.get("field_titles") or {}
+    return {"name": page.get("form"),
+            "fields": [{"name": k, "title": titles.get(k) or k, "value": v}
+                       for k, v in (page.get("fields") or {}).items()]}
+
+
+def form_rows(defs: list[FieldDef], page: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(label, value)`` rows to show: the page's own form (imported) or the web's."""
+    shown = page_form(page)
+    if shown is not None and (shown["name"] or not defs):
+        return [(f["title"], str(f["value"])) for f in shown["fields"]]
+    titles = page.get("field_titles") or {}
+    values = page.get("fields") or {}
+    return [(titles.get(d.name) or d.name, str(values.get(d.name, ""))) for d in defs]

@@ -128,9 +128,27 @@ def import_revision(cmd: c.ImportRevision, uow: UnitOfWork, actor: Actor) -> dic
     page.save(acting, cmd.text, summary=cmd.summary or "imported",
               base_revision=page.current_revision, author=cmd.author,
               original_at=cmd.original_at, parent=_parent(cmd.parent, cmd.web))
-    if cmd.fields:
-        page.set_fields(acting, {str(k): str(v) for k, v in cmd.fields.items()})
+    if cmd.fields or cmd.form:
+        page.set_fields(acting, {str(k): str(v) for k, v in cmd.fields.items()},
+                        form=cmd.form, titles=cmd.field_titles)
+    if cmd.moved and cmd.moved.get("from"):
+        page.record_move(acting, from_name=cmd.moved["from"],
+                         to_name=cmd.moved.get("to") or f"{cmd.web}.{cmd.topic}",
+                         by=cmd.moved.get("by", ""), original_at=cmd.moved.get("date"))
     return {"web": cmd.web, "topic": cmd.topic, "revision": page.revision}
+
+
+def import_attachment(cmd: c.ImportAttachment, uow: UnitOfWork,
+                      actor: Actor) -> dict[str, Any]:
+    """Only the importer (a system actor) may name another uploader and date."""
+    if actor.role != "system":
+        raise PermissionDeniedError("only the importer may import attachments")
+    page = uow.get(Page, page_id(cmd.web, cmd.topic), must_exist=False)
+    acting = Access(uow.conn, actor).acting(cmd.web, cmd.topic)
+    version = page.attach(acting, name=cmd.name, sha256=cmd.sha256, size=cmd.size,
+                          content_type=cmd.content_type, comment=cmd.comment,
+                          author=cmd.author, original_at=cmd.original_at, hidden=cmd.hidden)
+    return {"name": cmd.name, "version": version, "sha256": cmd.sha256, "size": cmd.size}
 
 
 def restore_revision(cmd: c.RestoreRevision, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -217,6 +235,7 @@ def register(bus: MessageBus) -> None:
     bus.register(c.RenamePage, rename_page)
     bus.register(c.SetPageFields, set_page_fields)
     bus.register(c.AddAttachment, add_attachment)
+    bus.register(c.ImportAttachment, import_attachment)
     bus.register(c.Subscribe, subscribe)
     bus.register(c.Unsubscribe, unsubscribe)
     bus.register(c.RecordDigestSent, record_digest_sent)

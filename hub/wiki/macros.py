@@ -1,12 +1,18 @@
-"""TWiki macros (``%NAME{args}%``), expanded on the raw text before Markdown runs.
+"""TWiki/Foswiki macros (``%NAME%``, ``%NAME{args}%``), expanded before Markdown runs.
 
-Expansion is a single pass: text produced by a macro (a ticket subject, a search
-snippet) is never scanned for macros again, so data cannot smuggle in an
-``%INCLUDE%``.  Only included topic text is expanded, recursively, with a depth limit
-and cycle detection.  Macro output that carries data is emitted as escaped raw HTML
-blocks so Markdown leaves it alone; the sanitiser still sees all of it afterwards.
-Everything that needs the database (includes, search, tickets) goes through the
-callbacks of :class:`MacroContext`, which also apply access control.
+A small scanner finds each macro with its (possibly nested) arguments; arguments are
+expanded first, so ``%INCLUDE{"%WEB%.Topic"}%`` and ``[[%SYSTEMWEB%.Topic][x]]``
+work as in Foswiki.  A name resolves, in order, to a built-in that needs the view
+(``%WEB%``, ``%INCLUDE%``, ``%IF%``...), an ``%INCLUDE%`` parameter, a preference
+(topic > web > site, see :mod:`hub.wiki.prefs`), or a default value macro (colours,
+icons, ``%WIKITOOLNAME%``); anything else stays visible, marked as unknown.
+
+Output that carries *data* (a ticket subject, a search snippet, a form value) is
+escaped and put in a stash: the text only holds a placeholder, so data is never
+scanned for macros or TML again and cannot smuggle in an ``%INCLUDE%``.  Included
+topic text and preference values are markup and are expanded, with a depth limit and
+cycle detection.  Callbacks of :class:`MacroContext` reach the database and apply
+access control; the sanitiser still sees all of the final HTML.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from hub.wiki.wikiwords import qualify_links, resolve_target, split_code
+from hub.wiki import macrolib as lib
+from hub.wiki.macrolib import TopicMeta
+from hub.wiki.wikiwords import split_code
 
 IncludeFn = Callable[[str, str], str | None]
 SearchFn = Callable[[str, str, int], Sequence[Mapping[str, Any]]]
 TicketsFn = Callable[[Mapping[str, str]], Sequence[Mapping[str, Any]]]
+MetaFn = Callable[[str, str], TopicMeta | None]
 
+#: A macro's opening: ``%NAME%`` or ``%NAME{`` (arguments end at the matching ``}%``).
+NAME_RE = re.compile(r"(?P<bang>!?)%(?P<name>[A-Z][A-Z0-9_]*)(?P<open>[%{])")
 MACRO_RE = re.compile(
     r"%(?P<name>[A-Z][A-Z0-9_]*)"
     r"(?:\{(?P<args>(?:\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^}\"'\n])*)\})?%"
@@ -33,10 +44,13 @@ _ARG_RE = re.compile(
     r"\s*(?:(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*)?"
     r"(?:\"(?P<dq>(?:[^\"\\]|\\.)*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s\"'=]+))"
 )
-_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-#: Marker understood by Markdown's ``toc`` extension (see render.py).
+#: Marker understood by the TOC tree processor (see :mod:`hub.wiki.toc`).
 TOC_MARKER = "[TOC]"
 DEFAULT = "_DEFAULT"
+STASH_RE = re.compile("\ue001(\\d+)\ue002")
+MAX_ARGS = 20_000
+#: Deeper nesting than this inside one macro's arguments is not read as macros at all.
+MAX_NESTING = 32
 
 
 def _utcnow() -> datetime:
@@ -49,12 +63,19 @@ class MacroContext:
 
     ``include(web, topic)`` returns the topic text, or None when it is missing *or*
     the reader may not view it: the notice does not tell which, so an include does
-    not reveal that a protected topic exists.
+    not reveal that a protected topic exists.  ``settings(web, topic)`` reads
+    preference topics (no view check: settings are configuration, as in Foswiki).
     """
 
     include: IncludeFn | None = None
     search: SearchFn | None = None
     tickets: TicketsFn | None = None
+    settings: IncludeFn | None = None
+    meta: MetaFn | None = None
+    exists: Callable[[str, str], bool] | None = None
+    user: str = "guest"
+    contexts: frozenset[str] = frozenset({"view"})
+    site_name: str = "OpsHub"
     now: Callable[[], datetime] = _utcnow
     max_include_depth: int = 8
     max_search_limit: int = 100
@@ -62,10 +83,19 @@ class MacroContext:
 
 @dataclass
 class Expansion:
-    text: str
+    """Expanded text with placeholders (``source``) and the stashed HTML they stand for."""
+
+    source: str
     includes: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     has_toc: bool = False
+    stash: list[str] = field(default_factory=list)
+    toc_depth: int = 6
+
+    @property
+    def text(self) -> str:
+        """The expanded text with the stashed HTML put back (for tests and tools)."""
+        return STASH_RE.sub(lambda m: self.stash[int(m.group(1))], self.source)
 
 
 def parse_args(args: str | None) -> dict[str, str]:
@@ -101,141 +131,75 @@ def extract_section(text: str, name: str) -> str | None:
     return None if start is None else text[start:]
 
 
+@dataclass(frozen=True)
+class Call:
+    """One macro occurrence found by :func:`scan`: ``args`` is still unexpanded."""
+
+    start: int
+    end: int
+    name: str
+    args: str | None
+    escaped: bool
+
+
+def scan(text: str, pos: int = 0) -> Call | None:
+    """The next macro at or after ``pos``; nested ``%X{..}%`` inside arguments count."""
+    while True:
+        match = NAME_RE.search(text, pos)
+        if match is None:
+            return None
+        escaped = bool(match.group("bang"))
+        if match.group("open") == "%":
+            return Call(match.start(), match.end(), match.group("name"), None, escaped)
+        end = _closing(text, match.end())
+        if end is not None:
+            return Call(match.start(), end + 2, match.group("name"),
+                        text[match.end():end], escaped)
+        pos = match.end()
+
+
+def _closing(text: str, pos: int) -> int | None:
+    """Index of the ``}%`` that closes arguments opened before ``pos``."""
+    depth = 0
+    limit = min(len(text), pos + MAX_ARGS)
+    close = text.find("}%", pos, limit)
+    while close >= 0:
+        inner = NAME_RE.search(text, pos, close)
+        while inner is not None and inner.group("open") == "%":
+            inner = NAME_RE.search(text, inner.end(), close)
+        if inner is not None:  # a nested macro opens before this close
+            depth += 1
+            if depth > MAX_NESTING:
+                return None
+            pos = inner.end()
+            continue
+        if depth == 0:
+            return close
+        depth -= 1
+        pos = close + 2
+        close = text.find("}%", pos, limit)
+    return None
+
+
 def expand(text: str, *, web: str, topic: str, context: MacroContext | None = None) -> Expansion:
-    """Expand every known macro outside code; unknown ones stay verbatim."""
-    expander = _Expander(context or MacroContext(), web, topic)
-    result = expander.run(text, web, topic, [(web, topic)])
-    return Expansion(result, expander.includes, expander.errors, expander.has_toc)
+    """Expand every macro outside code and ``<verbatim>``; unknown ones are marked."""
+    from hub.wiki.expander import Expander
+
+    expander = Expander(context or MacroContext(), web, topic, text)
+    source = expander.document(text)
+    return Expansion(source, expander.includes, expander.errors, expander.has_toc,
+                     expander.stash, expander.toc_depth)
 
 
 def notice(message: str) -> str:
     return f'<span class="wiki-notice">{escape(message)}</span>'
 
 
-class _Expander:
-    def __init__(self, context: MacroContext, base_web: str, base_topic: str) -> None:
-        self.ctx = context
-        self.base = (base_web, base_topic)
-        self.includes: list[tuple[str, str]] = []
-        self.errors: list[str] = []
-        self.has_toc = False
-
-    def run(self, text: str, web: str, topic: str, stack: list[tuple[str, str]]) -> str:
-        def one(match: re.Match[str]) -> str:
-            try:
-                return self.macro(match, web, topic, stack)
-            except Exception as exc:  # a failing callback must not break the page
-                self.errors.append(f"%{match.group('name')}%: {exc}")
-                return notice(f"%{match.group('name')}% failed")
-
-        return "".join(
-            MACRO_RE.sub(one, seg.text) if seg.kind in ("text", "url") else seg.text
-            for seg in split_code(text)
-        )
-
-    def macro(self, match: re.Match[str], web: str, topic: str,
-              stack: list[tuple[str, str]]) -> str:
-        name = match.group("name")
-        args = parse_args(match.group("args"))
-        simple = {"WEB": web, "TOPIC": topic, "BASEWEB": self.base[0],
-                  "BASETOPIC": self.base[1], "STARTSECTION": "", "ENDSECTION": "",
-                  "STARTINCLUDE": "", "STOPINCLUDE": ""}
-        if name in simple:
-            return simple[name]
-        if name == "DATE":
-            now = self.ctx.now()
-            return f"{now.day:02d} {_MONTHS[now.month - 1]} {now.year}"
-        if name == "TOC":
-            self.has_toc = True
-            return f"\n\n{TOC_MARKER}\n\n"
-        if name == "INCLUDE":
-            return self.include(args, web, stack)
-        if name == "SEARCH":
-            return self.search(args, web)
-        if name == "TICKETS":
-            return self.tickets(args)
-        return match.group(0)
-
-    def include(self, args: dict[str, str], web: str, stack: list[tuple[str, str]]) -> str:
-        target = args.get(DEFAULT, args.get("topic", ""))
-        resolved = resolve_target(target, web)
-        quiet = args.get("warn", "on").lower() == "off"
-        if resolved is None:
-            return self.fail(f"INCLUDE: {target!r} is not a topic name", quiet)
-        key = resolved[:2]
-        label = f"{key[0]}.{key[1]}"
-        if key in stack:
-            return self.fail(f"INCLUDE: {label} includes itself (loop)", quiet)
-        if len(stack) > self.ctx.max_include_depth:
-            return self.fail(f"INCLUDE: {label} is nested too deeply", quiet)
-        raw = self.ctx.include(*key) if self.ctx.include else None
-        if raw is None:
-            return self.fail(f"INCLUDE: {label} does not exist or cannot be viewed", quiet)
-        if key not in self.includes:
-            self.includes.append(key)
-        section = args.get("section")
-        if section is not None:
-            part = extract_section(raw, section)
-            if part is None:
-                return self.fail(f"INCLUDE: {label} has no section {section!r}", quiet)
-            raw = part
-        raw = _between_include_markers(raw)
-        if key[0] != web:
-            raw = qualify_links(raw, key[0])
-        return self.run(_demote_steps(raw), key[0], key[1], [*stack, key])
-
-    def fail(self, message: str, quiet: bool) -> str:
-        self.errors.append(message)
-        return "" if quiet else notice(message)
-
-    def search(self, args: dict[str, str], web: str) -> str:
-        query = args.get(DEFAULT, args.get("search", ""))
-        if self.ctx.search is None:
-            return notice("SEARCH is not available here")
-        try:
-            limit = max(1, min(int(args.get("limit", "20")), self.ctx.max_search_limit))
-        except ValueError:
-            limit = 20
-        hits = self.ctx.search(query, args.get("web", web), limit)[:limit]
-        if not hits:
-            return '\n\n<div class="wiki-search"><p>No results.</p></div>\n\n'
-        items = "".join(
-            f'<li><a href="{topic_href(str(h.get("web", web)), str(h.get("topic", "")))}">'
-            f'{escape(str(h.get("title") or h.get("topic", "")))}</a>'
-            f' <span class="snippet">{escape(str(h.get("snippet", "")))}</span></li>'
-            for h in hits
-        )
-        return f'\n\n<div class="wiki-search"><ul>{items}</ul></div>\n\n'
-
-    def tickets(self, args: dict[str, str]) -> str:
-        if self.ctx.tickets is None:
-            return notice("TICKETS is not available here")
-        filters = {k: v for k, v in args.items() if k != DEFAULT}
-        for key, value in re.findall(r"(\w+)=(\"[^\"]*\"|'[^']*'|\S+)", args.get(DEFAULT, "")):
-            filters.setdefault(key, value.strip("\"'"))
-        rows = self.ctx.tickets(filters)
-        if not rows:
-            return '\n\n<div class="wiki-tickets"><p>No tickets.</p></div>\n\n'
-        head = "".join(f"<th>{h}</th>" for h in ("#", "Subject", "Status", "Owner", "Queue"))
-        body = "".join(_ticket_row(row) for row in rows)
-        return (f'\n\n<div class="wiki-tickets"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table></div>\n\n")
-
-
-def _ticket_row(row: Mapping[str, Any]) -> str:
-    tid = escape(str(row.get("id", "")))
-    href = f"/tickets/{quote(str(row.get('id', '')), safe='')}"
-    subject = escape(str(row.get("subject", "")))
-    cells = [f'<a href="{href}">{tid}</a>', f'<a href="{href}">{subject}</a>']
-    cells += [escape(str(row.get(k) or "")) for k in ("status", "owner", "queue")]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
 def topic_href(web: str, topic: str) -> str:
     return f"/wiki/{quote(web, safe='')}/{quote(topic, safe='')}"
 
 
-def _between_include_markers(text: str) -> str:
+def between_include_markers(text: str) -> str:
     """Honour TWiki's ``%STARTINCLUDE%``/``%STOPINCLUDE%`` in the included topic."""
     if "%STARTINCLUDE%" in text:
         text = text.split("%STARTINCLUDE%", 1)[1]
@@ -244,7 +208,7 @@ def _between_include_markers(text: str) -> str:
     return text
 
 
-def _demote_steps(text: str) -> str:
+def demote_steps(text: str) -> str:
     """Included ``op`` blocks are shown but are not steps of the including runbook.
 
     Step numbers come from the runbook's own text; renaming the info string keeps the
@@ -258,3 +222,39 @@ def _demote_steps(text: str) -> str:
         else:
             out.append(seg.text)
     return "".join(out)
+
+
+def search_html(hits: Sequence[Mapping[str, Any]], web: str) -> str:
+    """``%SEARCH%`` hits as escaped HTML (stashed by the expander)."""
+    if not hits:
+        return '<div class="wiki-search"><p>No results.</p></div>'
+    items = "".join(
+        f'<li><a href="{topic_href(str(h.get("web", web)), str(h.get("topic", "")))}">'
+        f'{escape(str(h.get("title") or h.get("topic", "")))}</a>'
+        f' <span class="snippet">{escape(str(h.get("snippet", "")))}</span></li>'
+        for h in hits
+    )
+    return f'<div class="wiki-search"><ul>{items}</ul></div>'
+
+
+def tickets_html(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``%TICKETS%`` rows as an escaped table linking each ticket."""
+    if not rows:
+        return '<div class="wiki-tickets"><p>No tickets.</p></div>'
+    head = "".join(f"<th>{h}</th>" for h in ("#", "Subject", "Status", "Owner", "Queue"))
+    body = "".join(ticket_row(row) for row in rows)
+    return (f'<div class="wiki-tickets"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def ticket_row(row: Mapping[str, Any]) -> str:
+    tid = escape(str(row.get("id", "")))
+    href = f"/tickets/{quote(str(row.get('id', '')), safe='')}"
+    subject = escape(str(row.get("subject", "")))
+    cells = [f'<a href="{href}">{tid}</a>', f'<a href="{href}">{subject}</a>']
+    cells += [escape(str(row.get(k) or "")) for k in ("status", "owner", "queue")]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+__all__ = ["Call", "Expansion", "MacroContext", "TopicMeta", "expand", "extract_section",
+           "lib", "notice", "parse_args", "scan", "topic_href"]

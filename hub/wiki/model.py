@@ -50,6 +50,9 @@ class Page(Aggregate):
         self.text = ""
         self.parent: str | None = None
         self.fields: dict[str, str] = {}
+        self.form: str | None = None
+        self.titles: dict[str, str] = {}
+        self.moves: set[tuple[str, str]] = set()  # recorded pre-import moves (from, to)
         self.attachments: dict[str, int] = {}  # name -> latest version
         self.moved_to: str | None = None
 
@@ -115,17 +118,33 @@ class Page(Aggregate):
                                       from_web=self.web, from_topic=self.topic,
                                       revision=self.revision, text=self.text,
                                       parent=self.parent, fields=self.fields,
-                                      attachments=self.attachments))
+                                      attachments=self.attachments, form=self.form))
 
-    def set_fields(self, actor: Actor, fields: dict[str, str]) -> None:
+    def set_fields(self, actor: Actor, fields: dict[str, str], *, form: str | None = None,
+                   titles: dict[str, str] | None = None) -> None:
+        """Replace the field values; ``form``/``titles`` (from an import) only when given."""
         self._require_live()
         if not actor.can(CHANGE):
             raise PermissionDeniedError(f"you may not change {self.id}")
-        if fields != self.fields:
-            self._record(ev.PageFieldsSet(fields=fields))
+        changed_meta = (form is not None and form != self.form) or (
+            titles is not None and titles != self.titles)
+        if fields != self.fields or changed_meta:
+            self._record(ev.PageFieldsSet(fields=fields, form=form, titles=titles or None))
+
+    def record_move(self, actor: Actor, *, from_name: str, to_name: str, by: str,
+                    original_at: str | None) -> None:
+        """Keep a move TWiki made before the import (once per from/to pair)."""
+        self._require_live()
+        if not actor.can(CHANGE):
+            raise PermissionDeniedError(f"you may not change {self.id}")
+        if (from_name, to_name) not in self.moves:
+            self._record(ev.PageMoveRecorded(from_name=from_name[:200], to_name=to_name[:200],
+                                             by=by[:100], original_at=original_at or None))
 
     def attach(self, actor: Actor, *, name: str, sha256: str, size: int, content_type: str,
-               comment: str = "") -> int:
+               comment: str = "", author: str | None = None, original_at: str | None = None,
+               hidden: bool = False) -> int:
+        """Add a version; ``author``/``original_at``/``hidden`` come only from an import."""
         self._require_live()
         if not actor.can(CHANGE):
             raise PermissionDeniedError(f"you may not change {self.id}")
@@ -134,13 +153,17 @@ class Page(Aggregate):
         version = self.attachments.get(name, 0) + 1
         self._record(ev.AttachmentAdded(name=name, version=version, sha256=sha256, size=size,
                                         content_type=content_type[:200],
-                                        comment=comment[:500], author=actor.name))
+                                        comment=comment[:500],
+                                        author=(author or actor.name)[:100],
+                                        original_at=original_at or None,
+                                        hidden=True if hidden else None))
         return version
 
     # -- appliers -------------------------------------------------------------------
     def _on_PageCreated(self, d: dict[str, Any]) -> None:
         self.revision, self.text, self.parent = 0, "", d.get("parent")
         self.fields, self.attachments, self.moved_to = {}, {}, None
+        self.form, self.titles, self.moves = None, {}, set()
 
     def _on_PageRevised(self, d: dict[str, Any]) -> None:
         self.revision, self.text = d["revision"], d["text"]
@@ -156,10 +179,17 @@ class Page(Aggregate):
     def _on_PageMovedIn(self, d: dict[str, Any]) -> None:
         self.revision, self.text, self.parent = d["revision"], d["text"], d.get("parent")
         self.fields, self.attachments = dict(d["fields"]), dict(d["attachments"])
-        self.moved_to = None
+        self.moved_to, self.form = None, d.get("form")
 
     def _on_PageFieldsSet(self, d: dict[str, Any]) -> None:
         self.fields = dict(d["fields"])
+        if d.get("form") is not None:
+            self.form = d["form"]
+        if d.get("titles") is not None:
+            self.titles = dict(d["titles"])
+
+    def _on_PageMoveRecorded(self, d: dict[str, Any]) -> None:
+        self.moves.add((d["from_name"], d["to_name"]))
 
     def _on_AttachmentAdded(self, d: dict[str, Any]) -> None:
         self.attachments[d["name"]] = d["version"]

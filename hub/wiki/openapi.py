@@ -43,6 +43,10 @@ WIKI_SCHEMAS: dict[str, Any] = {
         "original_at": {"type": "string", "nullable": True},
         "summary": {"type": "string"}, "title": {"type": "string"},
         "parent": {"type": "string", "nullable": True}, "fields": {"type": "object"},
+        "form": {"type": "object", "nullable": True, "description":
+                 "DataForm {name, fields: [{name, title, value}]}"},
+        "moved": {"type": "object", "nullable": True, "description":
+                  "last move before import {from, to, by, at}"},
         "errors": {"type": "array", "items": {"type": "string"}}}},
     "WikiSave": {"type": "object", "required": ["text", "base_revision"], "properties": {
         "text": {"type": "string"},
@@ -88,7 +92,8 @@ WIKI_PATHS: dict[str, Any] = {
     f"{_PAGE}/backlinks": {"get": _op("topics linking here")},
     f"{_PAGE}/tree": {"get": _op("breadcrumbs and children")},
     f"{_PAGE}/lease": {"post": _op("announce editing; returns the other editors")},
-    f"{_PAGE}/attachments": {"get": _op("attachments with their versions")},
+    f"{_PAGE}/attachments": {"get": _op("attachments with their versions (hidden ones "
+                                        "with hidden=1)", query=("hidden",))},
     f"{_PAGE}/attachments/{{name}}": {
         "get": _op("download an attachment", query=("version",), extra_path=("name",)),
         "put": _op("upload a new version (raw body)", "201", extra_path=("name",),

@@ -7,7 +7,6 @@ history and attachments follow the topic.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,15 +22,13 @@ from hub.wiki.tables import (
     wiki_revisions,
 )
 from hub.wiki.tables import wiki_subscriptions as subs
+from hub.wiki.titles import plain_title
 from hub.wiki.wikiwords import extract_links
 
-_HEADING = re.compile(r"^(?:#{1,6}|---\++)\s*(?P<title>\S.*?)\s*#*\s*$", re.MULTILINE)
 
-
-def title_of(text: str, topic: str) -> str:
-    """The first heading, else the topic name (as TWiki shows it)."""
-    match = _HEADING.search(text[:20000])
-    return match.group("title")[:300] if match else topic
+def title_of(text: str, topic: str, web: str = "Main") -> str:
+    """The first heading as plain text, else the topic name (see ``hub.wiki.titles``)."""
+    return plain_title(text[:20000], topic, web)
 
 
 def key_of(event: StoredEvent) -> tuple[str, str]:
@@ -60,7 +57,7 @@ class WikiProjection(TableProjection):
         d = e.data
         text = d["text"]
         conn.execute(sa.update(wiki_pages).where(_where(wiki_pages, web, topic)).values(
-            revision=d["revision"], text=text, title=title_of(text, topic), author=d["author"],
+            revision=d["revision"], text=text, title=title_of(text, topic, web), author=d["author"],
             at=e.at, original_at=d.get("original_at"), summary=d.get("summary", ""),
             acl=prefs_from_text(text)))
         conn.execute(sa.insert(wiki_revisions).values(
@@ -95,8 +92,19 @@ class WikiProjection(TableProjection):
 
     def on_PageFieldsSet(self, conn: sa.Connection, e: StoredEvent) -> None:
         web, topic = key_of(e)
-        conn.execute(sa.update(wiki_pages).where(_where(wiki_pages, web, topic))
-                     .values(fields=e.data["fields"]))
+        values: dict[str, Any] = {"fields": e.data["fields"]}
+        if e.data.get("form") is not None:
+            values["form"] = e.data["form"]
+        if e.data.get("titles") is not None:
+            values["field_titles"] = e.data["titles"]
+        conn.execute(sa.update(wiki_pages).where(_where(wiki_pages, web, topic)).values(**values))
+
+    def on_PageMoveRecorded(self, conn: sa.Connection, e: StoredEvent) -> None:
+        web, topic = key_of(e)
+        d = e.data
+        conn.execute(sa.update(wiki_pages).where(_where(wiki_pages, web, topic)).values(
+            moved={"from": d["from_name"], "to": d["to_name"], "by": d["by"],
+                   "at": d.get("original_at")}))
 
     def on_AttachmentAdded(self, conn: sa.Connection, e: StoredEvent) -> None:
         web, topic = key_of(e)
@@ -104,7 +112,8 @@ class WikiProjection(TableProjection):
         conn.execute(sa.insert(wiki_attachments).values(
             web=web, topic=topic, name=d["name"], version=d["version"], sha256=d["sha256"],
             size=d["size"], content_type=d["content_type"], comment=d.get("comment", ""),
-            author=d["author"], at=e.at))
+            author=d["author"], at=e.at, original_at=d.get("original_at"),
+            hidden=d.get("hidden")))
 
 
 class WikiSubscriptionsProjection(TableProjection):

@@ -65,7 +65,9 @@ def _page_dict(row: Any) -> dict[str, Any]:
     return {"web": row.web, "topic": row.topic, "revision": row.revision, "text": row.text,
             "title": row.title, "author": row.author, "at": iso(row.at),
             "original_at": row.original_at, "summary": row.summary, "parent": row.parent,
-            "fields": row.fields, "acl": row.acl}
+            "fields": row.fields, "acl": row.acl, "form": row.form,
+            "field_titles": row.field_titles or {}, "moved": row.moved}
+
 
 
 def get_page(conn: sa.Connection, web: str, topic: str) -> dict[str, Any] | None:
@@ -240,7 +242,10 @@ def web_changes(conn: sa.Connection, viewer: Actor, web: str,
     return out
 
 
-def attachments(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> list[dict[str, Any]]:
+def attachments(conn: sa.Connection, viewer: Actor, web: str, topic: str, *,
+                include_hidden: bool = False) -> list[dict[str, Any]]:
+    """Attachments (latest version first in ``versions``); hidden ones (TWiki's
+    ``attr="h"``) only with ``include_hidden``: they stay downloadable by name."""
     view_page(conn, viewer, web, topic)
     rows = conn.execute(sa.select(wiki_attachments).where(
         wiki_attachments.c.web == web, wiki_attachments.c.topic == topic)
@@ -249,14 +254,14 @@ def attachments(conn: sa.Connection, viewer: Actor, web: str, topic: str) -> lis
     for r in rows:
         entry = {"version": r.version, "sha256": r.sha256, "size": r.size,
                  "content_type": r.content_type, "comment": r.comment, "author": r.author,
-                 "at": iso(r.at)}
+                 "at": iso(r.at), "original_at": r.original_at, "hidden": bool(r.hidden)}
         out.setdefault(r.name, {"name": r.name, **entry, "versions": []})["versions"].append(entry)
-    return list(out.values())
+    return [a for a in out.values() if include_hidden or not a["hidden"]]
 
 
 def attachment(conn: sa.Connection, viewer: Actor, web: str, topic: str, name: str,
                version: int | None = None) -> dict[str, Any]:
-    for item in attachments(conn, viewer, web, topic):
+    for item in attachments(conn, viewer, web, topic, include_hidden=True):
         if item["name"] == name:
             for v in item["versions"]:
                 if version is None or v["version"] == version:

@@ -134,8 +134,8 @@ def _reconstruct(head: str, deltas: dict[str, _Delta]) -> list[Revision]:
 
 def apply_diff(source: str, diff: str) -> str:
     """Apply RCS ``aL N``/``dL N`` edit commands (line numbers of ``source``)."""
-    src = source.splitlines(keepends=True)
-    cmds = diff.splitlines(keepends=True)
+    src = _lines(source)
+    cmds = _lines(diff)
     out: list[str] = []
     pos = 0
     i = 0
@@ -159,6 +159,16 @@ def apply_diff(source: str, diff: str) -> str:
             i += count
     out.extend(src[pos:])
     return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    """RCS lines end in ``\n`` only (``str.splitlines`` would also split at ``\r``,
+    form feeds or U+2028, shifting every later line number of a CRLF topic)."""
+    parts = text.split("\n")
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
 
 
 def _date(value: str) -> datetime:

@@ -1,7 +1,12 @@
-"""Render a wiki topic: TWiki macros, then Markdown with wiki extensions, then nh3.
+"""Render a wiki topic: TWiki macros, then Markdown with TML extensions, then nh3.
 
-Links are made by Markdown inline patterns (not by regexes over HTML), so code spans,
-code blocks and existing links are never rewritten.  Fences with a registered info
+One parser does it: the macro scanner and expander (:mod:`hub.wiki.macros`) feed
+Python-Markdown, extended with TML's blocks (:mod:`hub.wiki.tmlblocks`: headings,
+lists, definition lists, tables, anchors), escapes and emphasis
+(:mod:`hub.wiki.tmlinline`), ``%TOC%`` (:mod:`hub.wiki.toc`) and the link patterns
+below.  Markdown written in the hub keeps working beside TML.  Links are made by
+Markdown inline patterns (not by regexes over HTML), so code spans, code blocks and
+existing links are never rewritten.  Fences with a registered info
 string (runbooks registers ``op``) go to their renderer (``hub.wiki.fences``).
 Everything, including our own markup and plug-in output, passes through a
 wiki-specific nh3 allow-list at the end, so a bug in an extension cannot open an XSS
@@ -26,9 +31,11 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 
-from hub.wiki import fences
+from hub.wiki import fastinline, fences, tmlinline
 from hub.wiki.macros import MacroContext, expand, topic_href
-from hub.wiki.wikiwords import BRACKET_RE, WIKIWORD_RE, resolve_target, split_code
+from hub.wiki.tmlblocks import TmlBlockProcessor
+from hub.wiki.toc import TocTreeprocessor
+from hub.wiki.wikiwords import BRACKET_RE, NOP, WIKIWORD_RE, resolve_target, split_code
 
 ExistsFn = Callable[[str, str], bool]
 
@@ -64,11 +71,12 @@ class _State:
         if self._cache[key]:
             el.set("href", topic_href(web, topic) + (f"#{anchor}" if anchor else ""))
             el.set("class", "wiki-link")
-            el.text = AtomicString(label)
+            el.text = label
         else:
             el.set("href", topic_href(web, topic) + "?create=1")
             el.set("class", "wiki-missing")
-            el.text = AtomicString(f"{label}?")
+            el.text = AtomicString(f"{label}?") if isinstance(label, AtomicString) \
+                else f"{label}?"
         return el
 
 
@@ -85,8 +93,10 @@ class _WikiWordPattern(InlineProcessor):
         shown = m.group(0).lstrip("!")
         if m.group("bang"):
             return AtomicString(shown), m.start(0), m.end(0)
-        return self.state.link(m.group("web") or self.state.web, m.group("topic"), shown), \
-            m.start(0), m.end(0)
+        anchor = m.group("anchor") or ""
+        label = shown.split("#", 1)[0]
+        return self.state.link(m.group("web") or self.state.web, m.group("topic"),
+                               AtomicString(label), anchor), m.start(0), m.end(0)
 
 
 class _BracketPattern(InlineProcessor):
@@ -99,7 +109,7 @@ class _BracketPattern(InlineProcessor):
     def handleMatch(  # type: ignore[override]
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | str, int, int]:
-        target = m.group("target").strip()
+        target = m.group("target").replace(NOP, "").strip()
         label = (m.group("label") or target).strip()
         if m.group("bang"):
             return AtomicString(m.group(0)[1:]), m.start(0), m.end(0)
@@ -107,10 +117,14 @@ class _BracketPattern(InlineProcessor):
         if resolved is None:
             el = etree.Element("a")
             el.set("href", target)  # the sanitiser drops unsafe schemes
-            el.text = AtomicString(label)
+            if m.group("label"):
+                el.text = label  # a label may hold TML (``*bold*``) or an image
+            else:
+                el.text = AtomicString(label.removeprefix("mailto:"))
             return el, m.start(0), m.end(0)
         web, topic, anchor = resolved
-        return self.state.link(web, topic, label, anchor), m.start(0), m.end(0)
+        shown = label if m.group("label") else AtomicString(label)  # labels may hold TML
+        return self.state.link(web, topic, shown, anchor), m.start(0), m.end(0)
 
 
 class _FencePreprocessor(Preprocessor):
@@ -124,6 +138,8 @@ class _FencePreprocessor(Preprocessor):
         self.state = state
 
     def run(self, lines: list[str]) -> list[str]:
+        if not fences.registered():
+            return lines
         out: list[str] = []
         counts: dict[str, int] = {}
         for seg in split_code("\n".join(lines)):
@@ -146,14 +162,20 @@ class _FencePreprocessor(Preprocessor):
 
 
 class WikiExtension(Extension):
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, stash: list[str], toc_depth: int = 6) -> None:
         super().__init__()
         self.state = state
+        self.stash = stash
+        self.toc_depth = toc_depth
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
+        tmlinline.register(md, self.stash)
         md.preprocessors.register(_FencePreprocessor(self.state, md), "wiki_fences", 27)
+        md.parser.blockprocessors.register(TmlBlockProcessor(md.parser), "tml_blocks", 95)
         md.inlinePatterns.register(_BracketPattern(self.state, md), "wiki_bracket", 175)
         md.inlinePatterns.register(_WikiWordPattern(self.state, md), "wikiword", 45)
+        md.treeprocessors.register(TocTreeprocessor(md, self.toc_depth), "wiki_toc", 5)
+        fastinline.install(md)
 
 
 def render(
@@ -177,28 +199,32 @@ def render(
     expansion = expand(text, web=web, topic=topic, context=macros)
     key = None
     if cache is not None and fence_context is None:
-        key = hashlib.sha256(f"{web}\0{topic}\0{expansion.text}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{web}\0{topic}\0{expansion.source}".encode())
+        for part in expansion.stash:
+            digest.update(b"\0" + part.encode())
+        key = digest.hexdigest()
         hit = cache.get(key)
         if hit is not None and all(bool(exists(*k)) == v for k, v in hit[1].items()):
             done: Rendered = hit[0]
             return Rendered(done.html, list(done.toc), set(done.links), expansion.includes,
                             [*expansion.errors, *done.errors])
     state = _State(web, topic, exists, fence_context or {})
+    wiki = WikiExtension(state, expansion.stash, expansion.toc_depth)
     md = markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc", WikiExtension(state)],
-        extension_configs={"toc": {"marker": "[TOC]", "toc_class": "toc"}},
+        extensions=["tables", "fenced_code", "sane_lists", "md_in_html", wiki],
         output_format="html",
     )
     errors = list(expansion.errors)
+    toc = md.treeprocessors["wiki_toc"]
     try:
-        html = md.convert(expansion.text)
+        html = md.convert(expansion.source)
     except Exception as exc:  # e.g. RecursionError on absurd nesting
         errors.append(f"Markdown rendering failed: {type(exc).__name__}")
         html = f"<pre>{escape(text)}</pre>"
     errors.extend(state.errors)
     out = Rendered(
         html=sanitize_wiki_html(html),
-        toc=_flatten(getattr(md, "toc_tokens", [])),
+        toc=list(getattr(toc, "tokens", [])),
         links=state.links,
         includes=expansion.includes,
         errors=errors,
@@ -206,14 +232,6 @@ def render(
     if key is not None and cache is not None:
         cache[key] = (Rendered(out.html, out.toc, out.links, [], list(state.errors)),
                       dict(state._cache))
-    return out
-
-
-def _flatten(tokens: list[dict[str, Any]]) -> list[tuple[int, str, str]]:
-    out: list[tuple[int, str, str]] = []
-    for tok in tokens:
-        out.append((int(tok["level"]), str(tok["id"]), str(tok["name"])))
-        out.extend(_flatten(tok.get("children", [])))
     return out
 
 
@@ -226,16 +244,17 @@ _TAGS = _HEADINGS | {
 }
 _CELL = {"style", "colspan", "rowspan", "align"}
 _ATTRS: dict[str, set[str]] = {
-    "a": {"href", "title", "class"}, "img": {"src", "alt", "title", "width", "height"},
-    "div": {"class", "data-step"}, "span": {"class"}, "strong": {"class"}, "code": {"class"},
-    "pre": {"class"},
-    "p": {"class"}, "ul": {"class"}, "table": {"class"}, "ol": {"start"}, "abbr": {"title"},
+    "a": {"href", "title", "class", "id"}, "img": {"src", "alt", "title", "width", "height"},
+    "div": {"class", "data-step"}, "span": {"class", "title"}, "strong": {"class"},
+    "code": {"class"}, "pre": {"class"}, "details": {"class", "open"},
+    "p": {"class"}, "ul": {"class"}, "table": {"class"}, "ol": {"start", "type"},
+    "abbr": {"title"},
     "th": _CELL, "td": _CELL, **{h: {"id"} for h in _HEADINGS},
 }
 _CLEAN_CONTENT = {"script", "style", "svg", "math", "template", "iframe", "object", "embed",
                   "noscript", "textarea", "title", "xmp", "noembed", "noframes"}
 _CLASS_RE = re.compile(
-    r"wiki-[a-z-]+|runbook-[a-z-]+|step-[a-z-]+|approval-[a-z]+|toc|toctitle|snippet"
+    r"wiki-[a-z0-9-]+|runbook-[a-z-]+|step-[a-z-]+|approval-[a-z]+|toc|toctitle|snippet"
     r"|language-[A-Za-z0-9_+#.-]{1,40}"
 )
 
@@ -249,6 +268,8 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
         return value if re.fullmatch(r"[A-Za-z0-9_-]{1,100}", value) else None
     if attr == "data-step":
         return value if value.isdigit() else None
+    if attr == "type":
+        return value if value in ("1", "a", "A", "i", "I") else None
     return value
 
 

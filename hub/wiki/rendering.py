@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -20,8 +21,9 @@ from hub.actors import Actor
 from hub.tickets.queries import TicketFilter, list_tickets
 from hub.wiki.access import Access
 from hub.wiki.commands import PAGE_SEARCH_SERVICE, PageSearch
+from hub.wiki.macrolib import TopicMeta
 from hub.wiki.macros import MacroContext
-from hub.wiki.queries import get_page
+from hub.wiki.queries import attachments, get_page
 from hub.wiki.render import Rendered, render
 from hub.wiki.tables import wiki_pages
 
@@ -81,12 +83,50 @@ def ticket_filter(args: Mapping[str, str]) -> TicketFilter:
                                                              "created", "status") else "-id")
 
 
-def macro_context(hub: Hub, conn: sa.Connection, viewer: Actor, access: Access) -> MacroContext:
+def topic_meta(conn: sa.Connection, viewer: Actor, page: Mapping[str, Any]) -> TopicMeta:
+    """What ``%META%``/``%FORMFIELD%``/``%REVINFO%`` show, from the read model."""
+    raw = page.get("fields") or {}
+    if isinstance(raw, list):  # [{name, value}] as TWiki's META:FIELD lines
+        raw = {str(f.get("name", "")): f.get("value", "") for f in raw}
+    at = page.get("at")
+    when = datetime.fromisoformat(at) if isinstance(at, str) else None
+    files: list[Mapping[str, Any]] = []
+    try:
+        files = list(attachments(conn, viewer, page["web"], page["topic"]))
+    except Exception:  # an unviewable topic simply shows none
+        files = []
+    return TopicMeta(web=page["web"], topic=page["topic"], revision=int(page["revision"]),
+                     author=str(page.get("author") or ""),
+                     at=when.replace(tzinfo=UTC) if when and when.tzinfo is None else when,
+                     parent=page.get("parent"), form=page.get("form"),
+                     fields={str(k): "" if v is None else str(v) for k, v in raw.items()},
+                     attachments=files, moved=page.get("moved"))
+
+
+def macro_context(hub: Hub, conn: sa.Connection, viewer: Actor, access: Access,
+                  exists: Callable[[str, str], bool] | None = None) -> MacroContext:
+    pages: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def page_of(web: str, topic: str) -> dict[str, Any] | None:
+        if (web, topic) not in pages:
+            pages[(web, topic)] = get_page(conn, web, topic)
+        return pages[(web, topic)]
+
     def include(web: str, topic: str) -> str | None:
-        page = get_page(conn, web, topic)
+        page = page_of(web, topic)
         if page is None or not access.allowed("VIEW", web, topic, page["acl"]):
             return None
         return str(page["text"])
+
+    def settings(web: str, topic: str) -> str | None:
+        page = page_of(web, topic)  # preferences are configuration: no view check
+        return None if page is None else str(page["text"])
+
+    def meta(web: str, topic: str) -> TopicMeta | None:
+        page = page_of(web, topic)
+        if page is None or not access.allowed("VIEW", web, topic, page["acl"]):
+            return None
+        return topic_meta(conn, viewer, page)
 
     head: list[int] = []
 
@@ -110,7 +150,10 @@ def macro_context(hub: Hub, conn: sa.Connection, viewer: Actor, access: Access) 
         return page_search(hub, conn, viewer, query, web=web, limit=limit, access=access)
 
     return MacroContext(include=include, search=search if page_search else None,
-                        tickets=tickets)
+                        tickets=tickets, settings=settings, meta=meta, exists=exists,
+                        user=viewer.name,
+                        contexts=frozenset({"view", "authenticated"}
+                                           if viewer.role != "guest" else {"view"}))
 
 
 def render_page(hub: Hub, conn: sa.Connection, viewer: Actor, web: str, topic: str,
@@ -125,4 +168,4 @@ def render_page(hub: Hub, conn: sa.Connection, viewer: Actor, web: str, topic: s
         return t in topics[w]
 
     return render(text, web=web, topic=topic, exists=exists,
-                  macros=macro_context(hub, conn, viewer, access), cache=cache_of(hub))
+                  macros=macro_context(hub, conn, viewer, access, exists), cache=cache_of(hub))

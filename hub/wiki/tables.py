@@ -29,6 +29,10 @@ wiki_pages = sa.Table(
     sa.Column("fields", sa.JSON, nullable=False),
     sa.Column("acl", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # From TWiki's META (migration 0006b): DataForm name, field labels, the last move.
+    sa.Column("form", sa.String(200), nullable=True),
+    sa.Column("field_titles", sa.JSON, nullable=True),
+    sa.Column("moved", sa.JSON, nullable=True),
 )
 
 wiki_revisions = sa.Table(
@@ -70,6 +74,8 @@ wiki_attachments = sa.Table(
     sa.Column("comment", sa.String(500), nullable=False, server_default=""),
     sa.Column("author", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("original_at", sa.String(40), nullable=True),
+    sa.Column("hidden", sa.Boolean, nullable=True),
 )
 
 wiki_subscriptions = sa.Table(

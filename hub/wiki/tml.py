@@ -182,9 +182,11 @@ def inline(text: str) -> str:
 
     text = _CODE_RE.sub(code, text)
     text = _LINK_RE.sub(link, text)
-    text = _BOLD_ITALIC_RE.sub(lambda m: keep(f"***{m.group(1)}***"), text)
+    # The wiki renders TML emphasis itself; these forms mean the same in Markdown
+    # and in TML (``*x*`` would be TML bold, ``***x***`` is no TML at all).
+    text = _BOLD_ITALIC_RE.sub(lambda m: keep(f"__{m.group(1)}__"), text)
     text = _BOLD_RE.sub(lambda m: keep(f"**{m.group(1)}**"), text)
-    text = _ITALIC_RE.sub(lambda m: keep(f"*{m.group(1)}*"), text)
+    text = _ITALIC_RE.sub(lambda m: keep(f"_{m.group(1)}_"), text)
     while "\x00" in text:
         text = re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], text)
     return text

@@ -11,6 +11,7 @@ from flask import Response
 from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.wiki.access import Access
+from hub.wiki.forms import page_form
 from hub.wiki.queries import view_page
 from hub.wiki.rendering import render_page
 
@@ -27,7 +28,7 @@ def page_document(hub: Hub, conn: sa.Connection, viewer: Actor, web: str, topic:
             "html": rendered.html, "author": page["author"], "at": page["at"],
             "original_at": page["original_at"], "summary": page["summary"],
             "title": page["title"], "parent": page["parent"], "fields": page["fields"],
-            "errors": rendered.errors}
+            "form": page_form(page), "moved": page["moved"], "errors": rendered.errors}
 
 
 def blob_response(data: bytes, name: str, content_type: str) -> Response:

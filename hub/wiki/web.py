@@ -19,7 +19,7 @@ from hub.wiki import leases
 from hub.wiki import queries as q
 from hub.wiki.access import Access
 from hub.wiki.api import blobs
-from hub.wiki.forms import FORM_TOPIC, parse_form
+from hub.wiki.forms import FORM_TOPIC, form_rows, parse_form
 from hub.wiki.handlers import PageConflictError
 from hub.wiki.model import NAME_RE
 from hub.wiki.rendering import render_page
@@ -87,7 +87,7 @@ def view(web: str, topic: str) -> Any:
             "children": q.children(conn, g.actor, web, topic),
             "backlinks": q.backlinks(conn, g.actor, web, topic),
             "attachments": q.attachments(conn, g.actor, web, topic),
-            "form": _form_defs(conn, web),
+            "form_rows": form_rows(_form_defs(conn, web), page),
             "editing": leases.holders(conn, web, topic, exclude=g.actor.name),
         }
     return render_template("wiki/view.html", web=web, topic=topic, **context)

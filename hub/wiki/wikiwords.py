@@ -24,9 +24,13 @@ WEB = r"[A-Z][A-Za-z0-9_]*"
 #: A (possibly escaped, possibly web-qualified) WikiWord standing on its own.  The
 #: look-behind keeps URLs (``http://x/FooBar``, ``?a=FooBar``), words such as
 #: ``iPhone`` and e-mail addresses from turning into links.
+#: ``NOP`` (what ``<nop>`` and ``<noautolink>`` leave in the text while rendering) stops
+#: a WikiWord just as a letter would; it is removed from the output.
+NOP = "\ue000"
 WIKIWORD_RE = re.compile(
-    rf"(?<![A-Za-z0-9_/.:!#&=?%@~+$-])(?P<bang>!)?"
+    rf"(?<![A-Za-z0-9_/.:!#&=?%@~+$\ue000-])(?P<bang>!)?"
     rf"(?:(?P<web>{WEB})\.)?(?P<topic>{TOPIC})(?![A-Za-z0-9_@])"
+    rf"(?:#(?P<anchor>[A-Za-z][A-Za-z0-9_]*))?"
 )
 #: ``[[target]]`` or ``[[target][label]]`` (``!`` in front escapes it).
 BRACKET_RE = re.compile(
@@ -36,8 +40,10 @@ BRACKET_RE = re.compile(
 URL_RE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|#|\.)")
 
 _FENCE_RE = re.compile(
-    r"^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)\n(?P<body>.*?)(?<=\n)(?P=fence)[ \t]*(?:\n|\Z)",
-    re.MULTILINE | re.DOTALL,
+    r"(?P<verbatim><verbatim\b[^>\n]*>.*?(?:</verbatim>|\Z))"
+    r"|^(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n]*)\n"
+    r"(?P<body>.*?)(?<=\n)(?P=fence)[ \t]*(?:\n|\Z)",
+    re.MULTILINE | re.DOTALL | re.IGNORECASE,
 )
 _CODE_SPAN_RE = re.compile(
     r"(?<![\\`])(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)(?P=ticks)(?!`)", re.DOTALL
@@ -46,7 +52,7 @@ _BARE_URL_RE = re.compile(
     r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>()\[\]]+|\]\([^)\n]*\)|<[a-z]+:[^>\n]*>"
 )
 
-Kind = Literal["text", "fence", "code", "url"]
+Kind = Literal["text", "fence", "code", "url", "verbatim"]
 
 
 @dataclass(frozen=True)
@@ -74,13 +80,17 @@ def split_code(text: str) -> list[Segment]:
     """Split text into prose and protected parts (fenced code, code spans, URLs).
 
     Fences follow Python-Markdown's ``fenced_code`` rules (opening fence at column 0,
-    identical closing fence) so that "protected here" means "code in the HTML".
+    identical closing fence) so that "protected here" means "code in the HTML";
+    TML's ``<verbatim>`` blocks are protected the same way.
     """
     segments: list[Segment] = []
     pos = 0
     for match in _FENCE_RE.finditer(text):
         segments.extend(_split_inline(text[pos : match.start()]))
-        segments.append(Segment("fence", match.group(0), match.group("info").strip()))
+        if match.group("verbatim") is not None:  # TML's <verbatim>: nothing inside counts
+            segments.append(Segment("verbatim", match.group(0)))
+        else:
+            segments.append(Segment("fence", match.group(0), match.group("info").strip()))
         pos = match.end()
     segments.extend(_split_inline(text[pos:]))
     return segments
@@ -169,7 +179,7 @@ def extract_links(text: str, current_web: str) -> set[WebTopic]:
     found: set[WebTopic] = set()
     for seg in split_code(text):
         if seg.kind == "text":
-            found |= _scan(seg.text, current_web)
+            found |= _scan(seg.text.replace("<nop>", NOP), current_web)
     return found
 
 
@@ -201,7 +211,8 @@ def rewrite_links(text: str, old: WebTopic, new: WebTopic, current_web: str) -> 
         web = match.group("web")
         if match.group("bang") or (web or current_web, match.group("topic")) != old:
             return match.group(0)
-        return name_for(web is not None)
+        anchor = match.group("anchor")
+        return name_for(web is not None) + (f"#{anchor}" if anchor else "")
 
     return map_text(text, lambda chunk: _sub_links(chunk, word, bracket))
 
@@ -212,7 +223,8 @@ def qualify_links(text: str, web: str) -> str:
     def word(match: re.Match[str]) -> str:
         if match.group("bang") or match.group("web"):
             return match.group(0)
-        return f"{web}.{match.group('topic')}"
+        anchor = match.group("anchor")
+        return f"{web}.{match.group('topic')}" + (f"#{anchor}" if anchor else "")
 
     def bracket(match: re.Match[str]) -> str:
         target = match.group("target")

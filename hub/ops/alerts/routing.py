@@ -30,6 +30,8 @@ _RULE_KEYS = frozenset(
         "runbook",
         "runbook_params",
         "on_recovery",
+        "ack_on_take",
+        "ack_on_comment",
     }
 )
 ON_RECOVERY = ("resolve", "comment")
@@ -47,6 +49,10 @@ class Route:
     runbook: str | None = None
     runbook_params: dict[str, Any] = field(default_factory=dict)
     on_recovery: str = "resolve"  # resolve the ticket, or only comment that it recovered
+    # Whether staff taking the ticket, or commenting/replying on it, also acknowledges
+    # the Nagios problem (as the hub always did on take; never on a private comment).
+    ack_on_take: bool = True
+    ack_on_comment: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class RoutingRule:
     runbook: str | None = None
     runbook_params: dict[str, Any] = field(default_factory=dict)
     on_recovery: str = "resolve"
+    ack_on_take: bool = True
+    ack_on_comment: bool = False
 
     def matches(self, signal: AlertSignal) -> bool:
         if self.source is not None and signal.source != self.source:
@@ -107,6 +115,8 @@ def route(
                 runbook=rule.runbook,
                 runbook_params=dict(rule.runbook_params),
                 on_recovery=rule.on_recovery,
+                ack_on_take=rule.ack_on_take,
+                ack_on_comment=rule.ack_on_comment,
             )
     return Route(queue=default_queue, priority=default_priority(signal.severity))
 
@@ -142,7 +152,16 @@ def rule_from_dict(item: Mapping[str, Any], index: int = 0) -> RoutingRule:
         runbook=_opt_text(item, "runbook", where),
         runbook_params=_params(item.get("runbook_params"), where),
         on_recovery=_on_recovery(item.get("on_recovery"), where),
+        ack_on_take=_flag(item, "ack_on_take", True, where),
+        ack_on_comment=_flag(item, "ack_on_comment", False, where),
     )
+
+
+def _flag(item: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise RoutingRuleError(f"{where}: {key} must be true or false, got {value!r}")
+    return value
 
 
 def _on_recovery(value: object, where: str) -> str:

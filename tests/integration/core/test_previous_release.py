@@ -84,9 +84,24 @@ def _projected_by_old_release(hub: Hub) -> set[str]:
         return set(conn.execute(sa.text("SELECT name FROM projection_positions")).scalars())
 
 
+def _without_additions(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A row without the read-model fields this release added on purpose.
+
+    Each addition is listed here by name, so an unintended change still fails:
+    ``plan_digest`` on a run's steps (approvals name the plan they approve).
+    """
+    if table == "runbook_runs.runbook_runs" and isinstance(row.get("state"), dict):
+        state = dict(row["state"])
+        state["steps"] = [{k: v for k, v in step.items() if k != "plan_digest"}
+                          for step in state.get("steps", [])]
+        row = {**row, "state": state}
+    return row
+
+
 def _old_tables(hub: Hub, known: set[str]) -> dict[str, Any]:
     models = read_models(hub)
-    return {k: v for k, v in models.items() if k.split(".", 1)[0] in known}
+    return {k: [_without_additions(k, row) for row in v] for k, v in models.items()
+            if k.split(".", 1)[0] in known}
 
 
 def test_rebuild_gives_the_read_models_the_previous_release_wrote(old_hub: Hub) -> None:
@@ -116,6 +131,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     data_dir = _copy(tmp_path_factory.mktemp("previous"))
     hub = hub_at(data_dir)
     upgrade(hub.engine)
+    rebuild(hub)  # as `hub projections rebuild` after an upgrade: new read-model fields filled
     _add_what_the_driver_needs(hub)
     hub.engine.dispose()
     yield data_dir / "hub.db"

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from aiosmtpd.controller import Controller
 from mail_support import FIXTURES, MailEnv, Sink, free_port
+from served import serve
 
 from hub.bootstrap import Hub
 from hub.mail.gateway import start_gateway
@@ -35,6 +36,9 @@ def mail(hub: Hub, sink: tuple[Sink, int]) -> Iterator[MailEnv]:
     stop = start_gateway(hub, "127.0.0.1", port)
     yield MailEnv(hub, port, handler, notifier)
     stop()
+
+
+__all__ = ["serve"]  # the ``hub serve`` fixture, for every mail test
 
 
 @pytest.fixture

@@ -24,6 +24,11 @@ def _types(hub: Hub, ticket_id: int) -> list[str]:
         return [e.type for e in hub.store.read_stream(conn, f"ticket-{ticket_id}")]
 
 
+def _events_of(hub: Hub, ticket_id: int, kind: str) -> list[Any]:
+    with hub.engine.connect() as conn:
+        return [e for e in hub.store.read_stream(conn, f"ticket-{ticket_id}") if e.type == kind]
+
+
 def _open_ticket(mail: MailEnv) -> Any:
     mail.send(make_mail("Printer jammed", "paper everywhere", msgid="<p1@example.com>"))
     mail.wait_processed(1)
@@ -66,8 +71,13 @@ def test_staff_outside_the_managing_group_cannot_comment_by_mail(mail: MailEnv) 
                         msgid="<k1@example.com>", headers=passing_auth()),
               rcpts=[f"general-comment@{DOMAIN}"], mail_from="carol@example.com")
     rows = mail.wait_processed(2)
-    assert rows[1].state == "failed" and "not found" in rows[1].error
-    assert "TicketCommented" not in _types(mail.hub, ticket.id)
+    # Kept (never lost after the 250), but only as a marked private comment acting for
+    # no user: carol gains nothing on a ticket she may not see.
+    assert rows[1].state == "processed", rows[1].error
+    assert rows[1].result["unverified"] is True and "not found" in rows[1].result["reason"]
+    (note,) = _events_of(mail.hub, ticket.id, "TicketCommented")
+    assert note.meta["actor"] == "carol@example.com" and note.data["authenticated"] is False
+    assert note.data["body"].startswith("[Mail from <carol@example.com>, who holds no role")
 
 
 def test_customer_tagged_mail_to_comment_address_adds_no_comment(mail: MailEnv) -> None:
@@ -76,5 +86,9 @@ def test_customer_tagged_mail_to_comment_address_adds_no_comment(mail: MailEnv) 
                         to=f"general-comment@{DOMAIN}", msgid="<c2@example.com>"),
               rcpts=[f"general-comment@{DOMAIN}"])
     rows = mail.wait_processed(2)
-    assert rows[1].state == "failed"
-    assert "TicketCommented" not in _types(mail.hub, ticket.id)
+    # The requestor may not comment: the text is kept as a marked private note instead
+    # (no customer actor, nothing they could read back).
+    assert rows[1].state == "processed" and rows[1].result["unverified"] is True
+    (note,) = _events_of(mail.hub, ticket.id, "TicketCommented")
+    assert note.data["body"].startswith("[Mail from an unverified sender <customer@")
+    assert note.meta["actor"] == "customer@example.com" and note.data["authenticated"] is False

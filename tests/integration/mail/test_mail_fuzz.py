@@ -27,7 +27,8 @@ from hub.mail.parsing import parse_message
 from hub.mail.pipeline import Pipeline
 
 SEEDS = sorted(p.read_bytes() for p in FIXTURES.glob("*.eml"))
-ACTIONS = {"created", "correspond", "comment", "ignored", "alert", "bounce", "bounce_ignored"}
+ACTIONS = {"created", "correspond", "comment", "ignored", "alert", "bounce", "bounce_ignored",
+           "admin_queue"}
 CRASH = re.compile(r"^[A-Z]\w*(Error|Exception|Warning)\b")
 
 HEADERS = st.sampled_from([
@@ -120,8 +121,11 @@ def test_pipeline_turns_every_message_into_a_ticket_or_an_update(
     assert time.monotonic() - started < 10
     if state == "processed":
         assert result is not None and result["action"] in ACTIONS, result
-        if result["action"] in {"created", "correspond", "comment"}:
+        if result["action"] in {"created", "correspond", "comment", "admin_queue"}:
             assert int(result["ticket_id"]) > 0
     else:
         assert state == "failed" and error and not CRASH.match(error), error
         assert "hunter22" not in error
+        # Refused, never dropped: an admin-queue ticket holds the original.
+        assert result is not None and result["action"] == "admin_queue", result
+        assert int(result["ticket_id"]) > 0

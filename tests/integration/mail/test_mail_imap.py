@@ -173,3 +173,60 @@ def test_imap_poller_fetches_moves_and_survives_restart(hub: Hub, dovecot: Dovec
     finally:
         stop_pollers()
         worker.stop()
+
+
+def test_imap_login_is_logged_once_and_our_mailbox_never_becomes_a_watcher(
+        hub: Hub, dovecot: Dovecot, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import sqlalchemy as sa
+    from mail_support import opt_in_cc
+
+    from hub.actors import system_actor
+    from hub.mail.notifier import MailNotifier
+    from hub.mail.tables import mail_outbox
+    from hub.reactors import run_once
+    from hub.tickets import commands as tc
+
+    caplog.set_level(logging.INFO, logger="hub.mail.imap")
+    secret = tmp_path / "imap.pw"
+    secret.write_text("imap-secret\n")
+    mailbox = "support@isp.example"  # where customers write; the provider's mailbox
+    account = {"host": "127.0.0.1", "port": dovecot.port, "username": "hubmail",
+               "password_file": str(secret), "ssl": False, "idle_timeout": 1,
+               "mailbox_address": mailbox}
+    hub.settings = replace(hub.settings, extra={**hub.settings.extra, "imap": [account]})
+    hub.services.pop("mail.addresses", None)  # the address book reads the accounts
+    opt_in_cc(hub)  # outsiders' Cc become watchers here: ours must still not
+    notifier = next(r for r in hub.reactors if isinstance(r, MailNotifier))
+    run_once(hub, notifier)
+    dovecot.append(make_mail("printer jammed", "paper everywhere", msgid="<imapw1@example.com>",
+                             to=mailbox, headers={"Cc": f"colleague@example.com, "
+                                                  f"Support <{mailbox.upper()}>, "
+                                                  f"general@{DOMAIN}"}))
+    worker = InboxWorker(hub, interval=0.2)
+    worker.start()
+    stop_pollers = start_pollers(hub)
+    try:
+        assert _wait_tickets(hub, 1) == ["printer jammed"]
+        time.sleep(4)  # several IDLE rounds (idle_timeout 1 s) on the same login
+        dovecot.append(make_mail("printer again", "still jammed", msgid="<imapw2@example.com>",
+                                 to=mailbox))
+        assert len(_wait_tickets(hub, 2)) == 2
+        (poller,) = hub.services["mail.imap_pollers"]
+        assert poller.logins == 1
+    finally:
+        stop_pollers()
+        worker.stop()
+    logins = [r for r in caplog.records if "logged in" in r.getMessage()]
+    assert len(logins) == 1, [r.getMessage() for r in logins]
+    with hub.engine.connect() as conn:
+        (created,) = [e for e in hub.store.read_stream(conn, "ticket-1")
+                      if e.type == "TicketCreated"]
+    assert created.data["cc"] == ["colleague@example.com"]
+    hub.bus.handle(tc.Correspond(ticket_id=1, body="we are on it"), system_actor("web"))
+    while run_once(hub, notifier):
+        pass
+    with hub.engine.connect() as conn:
+        recipients = {r.recipient for r in conn.execute(sa.select(mail_outbox.c.recipient))}
+    assert mailbox not in recipients and "colleague@example.com" in recipients

@@ -93,12 +93,16 @@ def test_commands_from_a_spoofed_sender_are_ignored(mail: MailEnv) -> None:
     mail.send(forged, mail_from="attacker@example.net")
     rows = mail.wait_processed(2)
     # Unverified, the mail acts as the bare address alice@example.com, which holds no
-    # role on this ticket: nothing is recorded, nothing applied, nobody is mailed.
-    assert rows[1].state == "failed" and "not found" in rows[1].error
+    # role on this ticket: it is kept as a private comment marked unverified, under the
+    # address (never the user alice), nothing applied, nobody is mailed.
+    assert rows[1].state == "processed" and rows[1].result["unverified"] is True
+    assert "commands" not in rows[1].result
     current = mail.tickets()[0]
     assert current.status != "rejected" and current.priority == 0
     events = _events(mail.hub, ticket.id)
     assert not [e for e in events if e.type == "TicketCorresponded"]
+    (note,) = [e for e in events if e.type == "TicketCommented"]
+    assert note.data["authenticated"] is False and "unverified sender" in note.data["body"]
     assert all(e.meta.get("actor") != "alice" for e in events)
     sent = mail.flush(expect=1)
     assert len(sent) == 1

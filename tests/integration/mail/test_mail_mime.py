@@ -14,7 +14,9 @@ TICKET_FIXTURES = [
     "alternative.eml", "attachment_rfc2231.eml", "crlf.eml", "html_only_xss.eml",
     "inline_cid.eml", "missing_charset.eml", "no_message_id.eml", "reply_quoted.eml",
     "subject_latin1_q.eml", "subject_utf8_b.eml", "unknown_charset.eml",
-    "wrong_charset_ascii.eml", "commands.eml",
+    "wrong_charset_ascii.eml", "commands.eml", "forwarded_malformed.eml",
+    "undeclared_koi8r.eml", "uuencoded.eml", "broken_encoded_words.eml", "dotless_sender.eml",
+    "empty_sender.eml",
 ]
 
 

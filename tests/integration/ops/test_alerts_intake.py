@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,15 +202,26 @@ def test_keepalived_captured_scenarios(api: tuple[Api, Hub]) -> None:
     files = sorted(KEEPALIVED.glob("*/*.json"))
     assert len(files) == 27
     answers = []
+    quiet = {"04-failover-sigkill-master/0009", "07-hung-master-sigstop-sigcont/0018"}
+    warned = 0
     for path in files:
         body = json.loads(path.read_text())["body_json"]
         answers.append(_post_twice(client, hub, "/api/v1/events/keepalived", json=body))
+        if f"{path.parent.name}/{path.name[:4]}" in quiet:
+            # A killed or hung master says nothing more: only after the settle time
+            # (3 s) does the hub warn; preemptions never wait that long.
+            warned += 1
+            deadline = time.monotonic() + 20
+            while client.notes(answers[0]["ticket_id"]).count(
+                    "possible split brain") < warned:
+                assert time.monotonic() < deadline, "no split-brain warning after settling"
+                time.sleep(0.3)
     assert answers[0]["action"] == "opened"
     assert {a["action"] for a in answers[1:]} == {"updated"}
     ticket = answers[0]["ticket_id"]
     assert {a["ticket_id"] for a in answers} == {ticket}
     notes = client.notes(ticket)
-    assert notes.count("possible split brain") >= 2  # SIGKILLed master, hung master
+    assert notes.count("possible split brain") == 2  # SIGKILLed master, hung master only
     assert "OUTAGE: every node of VI_HUB is in FAULT" in notes
     assert "arrived after later ones" in notes  # scenario 05: MASTER posted after BACKUP
     state = client.get(f"/api/v1/tickets/{ticket}")

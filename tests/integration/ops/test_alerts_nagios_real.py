@@ -131,7 +131,11 @@ def nagios_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     run_dir = tmp_path / "nagios"
     run_dir.mkdir()
     config = tmp_path / "hub.toml"
-    config.write_text(f'[nagios]\ncommand_file = "{run_dir / "nagios.cmd"}"\n')
+    config.write_text(
+        f'[nagios]\ncommand_file = "{run_dir / "nagios.cmd"}"\n'
+        f'status_file = "{run_dir / "status.dat"}"\n'
+        f'object_cache_file = "{run_dir / "objects.cache"}"\n'
+        'ack_retry_seconds = 1\nack_retry_max_seconds = 4\nack_confirm_seconds = 8\n')
     monkeypatch.setenv("HUB_CONFIG", str(config))
     srv, hub = request.getfixturevalue("server")  # started after HUB_CONFIG is set
     nagios = NagiosRun(run_dir)
@@ -173,12 +177,17 @@ def test_real_nagios_problem_ack_recovery(nagios_hub: tuple[NagiosRun, Any, Hub]
 
     response = staff.post(f"{srv.url}/api/v1/tickets/{ticket_id}/comment",
                           json={"body": "Looking at it; restarting app"}, timeout=10)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 201, response.text  # a private comment acks nothing
+    response = staff.post(f"{srv.url}/api/v1/alerts/{ticket_id}/ack",
+                          json={"comment": "restarting app"}, timeout=10)
+    assert response.status_code == 202 and response.json()["state"] == "pending", response.text
     wait_for("Nagios to show the acknowledgement",
              lambda: nagios.service_status().get("problem_has_been_acknowledged") == "1", 60)
     wait_for("the ACKNOWLEDGEMENT notification on the ticket", lambda: any(
         "Acknowledged in nagios by alice" in str(e["data"].get("body", ""))
         for e in history(ticket_id)), 60)
+    wait_for("the hub to see the acknowledgement confirmed",
+             lambda: alert_rows()[0]["ack_sent"], 30)
     rows = alert_rows()
     assert len(rows) == 1 and rows[0]["ack_sent"] and rows[0]["acknowledged"]
     assert sum(e["type"] == "TicketCreated" for e in history(ticket_id)) == 1
@@ -191,3 +200,109 @@ def test_real_nagios_problem_ack_recovery(nagios_hub: tuple[NagiosRun, Any, Hub]
     acks = (nagios.tmp / "nagios.log").read_text(errors="replace").count(
         "ACKNOWLEDGE_SVC_PROBLEM;local-web;App State")
     assert acks == 1  # once per problem, although staff did two things
+
+
+def _critical(nagios: NagiosRun) -> None:
+    wait_for("the service's first OK check",
+             lambda: nagios.service_status().get("has_been_checked") == "1", 45)
+    nagios.set_state(2)
+    nagios.force_check()
+    wait_for("Nagios to see the service CRITICAL",
+             lambda: nagios.service_status().get("current_state") == "2", 60)
+
+
+STOCK_MAIL = """\
+From: nagios@nagios-peer.test
+To: general@hub.test
+Subject: ** PROBLEM Service Alert: Local web/App State is CRITICAL **
+Message-Id: <stock-{stamp}@nagios-peer.test>
+X-Mailer: Nagios 4 notify-service-by-email
+
+***** Nagios *****
+
+Notification Type: PROBLEM
+
+Service: App State
+Host: Local web
+Address: 127.0.0.1
+State: CRITICAL
+
+Date/Time: Wed Dec 2 10:00:00 UTC 2026
+
+Additional Info:
+
+state file says 2
+"""
+
+
+def test_real_nagios_ack_of_a_mail_alert_names_the_host_and_is_confirmed(
+        nagios_hub: tuple[NagiosRun, Any, Hub]) -> None:
+    """The stock mail says only the ALIAS ("Local web"); Nagios accepts only the name."""
+    import smtplib
+
+    nagios, srv, hub = nagios_hub
+    nagios.command("DISABLE_NOTIFICATIONS")  # the ticket comes from the stock mail alone
+    staff = requests.Session()
+    staff.headers["Authorization"] = f"Bearer {_token(hub, 'alice', 'staff')}"
+    _critical(nagios)
+    with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("nagios@nagios-peer.test", ["general@hub.test"],
+                      STOCK_MAIL.format(stamp=int(time.time())).replace("\n", "\r\n"))
+
+    def mail_row() -> dict[str, Any] | None:
+        answer = staff.get(srv.url + "/api/v1/alerts?host=Local web", timeout=10).json()
+        return next(iter(answer["alerts"]), None)
+
+    row = wait_for("the mail alert's ticket", mail_row, 60)
+    ticket_id = int(row["ticket_id"])
+    response = staff.post(f"{srv.url}/api/v1/alerts/{ticket_id}/ack", json={}, timeout=10)
+    assert response.status_code == 202, response.text
+    wait_for("Nagios to show the acknowledgement",
+             lambda: nagios.service_status().get("problem_has_been_acknowledged") == "1", 60)
+    wait_for("the hub to record it as confirmed",
+             lambda: (mail_row() or {}).get("ack_sent"), 30)
+    log = (nagios.tmp / "nagios.log").read_text(errors="replace")
+    assert "ACKNOWLEDGE_SVC_PROBLEM;local-web;App State;" in log
+    assert "ACKNOWLEDGE_SVC_PROBLEM;Local web" not in log
+    # The same button a second time: nothing is left to acknowledge twice.
+    again = staff.post(f"{srv.url}/api/v1/alerts/{ticket_id}/ack", json={}, timeout=10)
+    assert again.status_code == 202 and again.json()["requested"] == [], again.text
+    time.sleep(2)
+    assert (nagios.tmp / "nagios.log").read_text(errors="replace").count(
+        "ACKNOWLEDGE_SVC_PROBLEM;local-web;App State;") == 1
+
+
+def test_real_nagios_ack_while_nagios_is_down_arrives_after_restart(
+        nagios_hub: tuple[NagiosRun, Any, Hub]) -> None:
+    import sqlalchemy as sa
+
+    from hub.ops.tables import nagios_acks
+
+    nagios, srv, hub = nagios_hub
+    staff = requests.Session()
+    staff.headers["Authorization"] = f"Bearer {_token(hub, 'alice', 'staff')}"
+    _critical(nagios)
+    row = wait_for("a PROBLEM ticket", lambda: next(iter(staff.get(
+        srv.url + "/api/v1/alerts?host=local-web", timeout=10).json()["alerts"]), None), 60)
+    ticket_id = int(row["ticket_id"])
+    nagios.stop()
+    response = staff.post(f"{srv.url}/api/v1/alerts/{ticket_id}/ack",
+                          json={"comment": "while Nagios was down"}, timeout=10)
+    assert response.status_code == 202, response.text
+
+    def queued() -> Any:
+        with hub.engine.connect() as conn:
+            return conn.execute(sa.select(nagios_acks)).first()
+
+    failing = wait_for("a failed attempt", lambda: (q := queued()) is not None
+                       and q.attempts >= 2 and q, 30)
+    assert failing.state in ("pending", "written") and "AlertAckSent" not in {
+        e["type"] for e in staff.get(f"{srv.url}/api/v1/tickets/{ticket_id}/history",
+                                     timeout=10).json()}
+    health = requests.get(srv.url + "/healthz", timeout=10).json()
+    assert health["status"] == "ok" and health["parked_reactions"] == 0  # not parked
+    nagios.start()
+    wait_for("the acknowledgement in Nagios after its restart",
+             lambda: nagios.service_status().get("problem_has_been_acknowledged") == "1", 90)
+    wait_for("the hub to record it as confirmed", lambda: queued().state == "confirmed", 30)
+    assert "while Nagios was down" in (nagios.tmp / "nagios.log").read_text(errors="replace")

@@ -1,4 +1,4 @@
-"""After-commit reactions: ack back through a FIFO, metrics and graphs, hub rates, staleness."""
+"""After-commit reactions: metrics and graphs, hub rates, staleness (acks: test_nagios_acks)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,9 @@ from hub.ops.alerts import parse_backuppc, parse_nagios
 from hub.ops.alerts.signal import AlertSignal
 from hub.ops.commands import ReceiveAlert
 from hub.ops.jobs import check_backups
-from hub.ops.reactors import RATES_METRIC, AckBackReactor, HubRatesReactor
+from hub.ops.reactors import RATES_METRIC, HubRatesReactor
 from hub.reactors import run_once
 from hub.setup import initialise
-from hub.tickets import commands as tc
 from hub.tickets.queries import get_state
 
 NAGIOS = Path(os.environ.get("HUB_SHARED_DIR") or Path(__file__).resolve().parents[4]
@@ -70,39 +69,6 @@ def read_fifo(fd: int) -> str:
         if exc.errno == errno.EAGAIN:
             return ""
         raise
-
-
-def test_ack_back_once_per_problem_and_retried_without_reader(
-        ops_hub: Hub, tmp_path: Path) -> None:
-    fifo = tmp_path / "nagios.cmd"
-    os.mkfifo(fifo)
-    reactor = reactor_of(ops_hub, AckBackReactor)
-    run_once(ops_hub, reactor)  # a new reactor starts at the head
-    service = send(ops_hub, parse_nagios(captured("01")))["ticket_id"]
-    host = send(ops_hub, parse_nagios(captured("13")))["ticket_id"]
-    ops_hub.bus.handle(tc.ChangeOwner(service, "take"), ALICE)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        run_once(ops_hub, reactor)
-        line = read_fifo(reader)
-        assert line.endswith("] ACKNOWLEDGE_SVC_PROBLEM;web-01;App Health;2;1;1;alice;"
-                             f"OpsHub ticket #{service} taken by alice\n")
-        ops_hub.bus.handle(tc.Comment(service, "still; on it\nline 2"), ALICE)
-        ops_hub.bus.handle(tc.Comment(service, "system note"), system_actor("alert", "x"))
-        run_once(ops_hub, reactor)
-        assert read_fifo(reader) == ""  # once per problem
-    finally:
-        os.close(reader)
-    # No reader (Nagios down): the write fails, the event is retried, not lost.
-    ops_hub.bus.handle(tc.Comment(host, "looking; now"), ALICE)
-    attempts: dict[int, int] = {}
-    assert run_once(ops_hub, reactor, attempts=attempts) == 0 and attempts
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        assert run_once(ops_hub, reactor, attempts=attempts) == 1
-        assert "ACKNOWLEDGE_HOST_PROBLEM;edge-01;2;1;1;alice;OpsHub ticket " in read_fifo(reader)
-    finally:
-        os.close(reader)
 
 
 def test_hub_rates_counted_per_minute(ops_hub: Hub) -> None:

@@ -94,3 +94,17 @@ def test_import_keeps_each_revision_author_date_and_text(hub: Hub, tmp_path: Pat
         with pytest.raises(Exception, match="not found"):
             view_page(conn, bob, "Ops", "DiskRecovery")
     assert "skipped Ops/bad name.txt" in result.stderr
+
+
+def test_only_the_importer_may_name_another_uploader(hub: Hub) -> None:
+    from hub.actors import system_actor
+    from hub.domain import PermissionDeniedError
+    from hub.wiki import commands as c
+
+    hub.bus.handle(c.SavePage(web="Ops", topic="Notes", text="x", base_revision=0),
+                   system_actor())
+    forged = c.ImportAttachment("Ops", "Notes", "a.txt", "0" * 64, 1, "text/plain", "",
+                                "SomeoneElse", "2001-01-01T00:00:00+00:00")
+    with pytest.raises(PermissionDeniedError):
+        hub.bus.handle(forged, Actor("admin", "admin@hub.test", "admin"))
+    assert hub.bus.handle(forged, system_actor("cli", "wiki-import"))["version"] == 1

@@ -108,3 +108,14 @@ def test_owner_email_and_run_without_params() -> None:
     commands, _, errors = parse_commands("Owner: Alice@Example.org\nRun: Ops.Restart\n")
     assert commands == [SetOwner("alice@example.org"), RunRunbook("Ops.Restart", ())]
     assert errors == []
+
+
+def test_ack_lines_become_acknowledge_commands() -> None:
+    from hub.mail.instructions import Acknowledge
+
+    commands, rest, errors = parse_commands("Ack: yes\n\nthanks")
+    assert commands == [Acknowledge("")] and rest.strip() == "thanks" and not errors
+    commands, _, _ = parse_commands("Acknowledge:   disk  replaced\n")
+    assert commands == [Acknowledge("disk replaced")]
+    commands, _, errors = parse_commands("Ack: no\n")
+    assert commands == [] and "write 'yes'" in errors[0]

@@ -82,7 +82,11 @@ def test_notes_attach_by_object_key_when_problem_id_is_zero() -> None:
                             details={"author": "bob", "comment": "on it"}), T0)
     assert ack.note == "Acknowledged in nagios by bob: on it"
     assert alert.episodes["nagios:web:App:1"].acknowledged
-    assert not alert.record_ack_sent("nagios:web:App:1", "alice", 4)  # Nagios knows already
+    # Nagios knows already: nothing is requested (our own write, once confirmed, is
+    # still recorded as sent even when Nagios's ACKNOWLEDGEMENT notice came first).
+    assert not alert.record_ack_requested("nagios:web:App:1", "alice", 4, "", "take")
+    assert alert.record_ack_sent("nagios:web:App:1", "alice", 4)
+    assert not alert.record_ack_sent("nagios:web:App:1", "alice", 4)  # once per episode
 
 
 def test_flapping_is_summarised_without_ticket_churn() -> None:
