@@ -55,9 +55,11 @@ def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
     def healthz() -> Response:
         """Liveness, plus what an operator must see: parked reactions (never lost quietly)."""
         from hub.reactors import parked_count
+        from hub.search.queries import index_health
 
         with hub.engine.connect() as conn:
             parked = parked_count(conn)
-        return jsonify({"status": "ok", "parked_reactions": parked})
+        return jsonify({"status": "ok", "node": hub.settings.node_name,
+                        "parked_reactions": parked, "search": index_health(hub)})
 
     return app

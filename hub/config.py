@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import os
 import secrets
+import socket
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -39,6 +40,8 @@ class Settings:
     mail_trusted_relays: tuple[str, ...] = ()
     # Fallback charsets for undeclared 8-bit mail text, in order (RT's EmailInputEncodings).
     mail_input_encodings: tuple[str, ...] = ("utf-8", "cp1252", "iso-8859-1")
+    # Names this node in logs, /healthz and node-local positions (HUB_NODE_NAME).
+    node_name: str = field(default_factory=socket.gethostname)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +79,7 @@ _ENV_NAMES = {
     "mail_auth": "HUB_MAIL_AUTH",
     "mail_trusted_relays": "HUB_MAIL_TRUSTED_RELAYS",
     "mail_input_encodings": "HUB_MAIL_INPUT_ENCODINGS",
+    "node_name": "HUB_NODE_NAME",
 }
 
 
@@ -243,6 +247,7 @@ SCHEMA: dict[str, Any] = {
                                        "params": MapOf(ANY), "queue": STR, "ticket_id": INT},
                                       ("runbook", "cron"))),
     "runbook_approval_ttl": NUM,
+    "scheduler": Table({"heartbeat_seconds": NUM}),
 }
 
 

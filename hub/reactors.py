@@ -11,11 +11,21 @@ retry`` runs it again, ``GET /healthz`` counts it, and the hooks features regist
 ``hub.services["reactors.on_park"]`` are told (ops notes it on the ticket).
 A reactor may also have a ``tick(hub)`` method for work of its own (the Nagios
 acknowledgement queue), called on every step of the worker.
+
+Many nodes, one consumer: a reactor's effects must happen once for the whole cluster,
+so on PostgreSQL each node's worker runs a reactor only while it holds that reactor's
+session-level advisory lock (``hub.leadership``); followers try again every second,
+and a dead leader's session ends with it, freeing the lock. A reactor that keeps
+something local to its node (the search index) says ``cluster_wide = False``: every
+node runs it, and its position is kept per node name. Effects stay safe across a
+hand-over because each carries a stable dedupe key (the outbox's ``ev:<position>:...``),
+so a batch replayed after a crash enqueues nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +35,7 @@ import sqlalchemy as sa
 from hub.background import BackgroundLoop, Backoff
 from hub.db import WRITE, metadata, projection_positions
 from hub.eventstore import StoredEvent, utcnow
+from hub.leadership import LockSession
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -43,6 +54,8 @@ reactor_failures = sa.Table(
 
 
 class Reactor(Protocol):
+    """An after-commit consumer; an optional ``cluster_wide = False`` makes it node-local."""
+
     @property
     def name(self) -> str: ...
 
@@ -51,32 +64,57 @@ class Reactor(Protocol):
     def react(self, hub: Hub, event: StoredEvent) -> None: ...
 
 
-def _key(reactor: Reactor) -> str:
+def is_cluster_wide(reactor: Reactor) -> bool:
+    """One consumer for the cluster (the default), or one per node (``cluster_wide = False``)."""
+    return bool(getattr(reactor, "cluster_wide", True))
+
+
+def position_key(hub: Hub, reactor: Reactor) -> str:
+    """Where the reactor's position is kept: one row, or one per node name if node-local."""
+    if is_cluster_wide(reactor):
+        return f"reactor:{reactor.name}"
+    return f"reactor:{reactor.name}@{hub.settings.node_name}"
+
+
+def lock_name(reactor: Reactor) -> str:
     return f"reactor:{reactor.name}"
 
 
-def reactor_position(conn: sa.Connection, reactor: Reactor) -> int | None:
+def reactor_position(conn: sa.Connection, key: str) -> int | None:
     return conn.execute(sa.select(projection_positions.c.position).where(
-        projection_positions.c.name == _key(reactor))).scalar()
+        projection_positions.c.name == key)).scalar()
 
 
 def _save(hub: Hub, reactor: Reactor, position: int) -> None:
+    """Move the position forward only: a leader that lost its lock mid-batch and saves
+    late must not pull back the position its successor has already passed."""
+    key = position_key(hub, reactor)
     with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        updated = conn.execute(sa.update(projection_positions).where(
-            projection_positions.c.name == _key(reactor)).values(position=position)).rowcount
-        if not updated:
-            conn.execute(sa.insert(projection_positions).values(name=_key(reactor),
-                                                                position=position))
+        exists = conn.execute(sa.select(projection_positions.c.position).where(
+            projection_positions.c.name == key)).first()
+        if exists is not None:
+            conn.execute(sa.update(projection_positions).where(
+                projection_positions.c.name == key,
+                projection_positions.c.position < position).values(position=position))
+            return
+    try:
+        with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(sa.insert(projection_positions).values(name=key, position=position))
+    except sa.exc.IntegrityError:
+        # Several nodes starting at once all set a new reactor's first position; one wins.
+        _save(hub, reactor, position)
 
 
 def start_position(hub: Hub, reactor: Reactor) -> int:
     """A new reactor starts at the head: it reacts to what happens from now on."""
     with hub.engine.connect() as conn:
-        known = reactor_position(conn, reactor)
+        known = reactor_position(conn, position_key(hub, reactor))
         head = hub.store.last_position(conn)
     if known is None:
-        _save(hub, reactor, head)
-        return head
+        _save(hub, reactor, head)  # another node may have set it first: read it back
+        with hub.engine.connect() as conn:
+            known = reactor_position(conn, position_key(hub, reactor))
+        return head if known is None else int(known)
     return int(known)
 
 
@@ -197,12 +235,22 @@ def retry_parked(hub: Hub, item: Parked) -> str | None:
 
 
 class ReactorWorker:
-    """A background loop that keeps a set of reactors at the head of the store."""
+    """A background loop that keeps a set of reactors at the head of the store.
 
-    def __init__(self, hub: Hub, reactors: Sequence[Reactor], interval: float = 0.2) -> None:
+    Cluster-wide reactors run only while this worker leads them (see the module
+    docstring); node-local ones always run. ``retry_every`` is how often a follower
+    tries to take over a reactor nobody leads.
+    """
+
+    def __init__(self, hub: Hub, reactors: Sequence[Reactor], interval: float = 0.2,
+                 retry_every: float = 1.0) -> None:
         self.hub = hub
         self.reactors = list(reactors)
         self.attempts: dict[str, dict[int, int]] = {r.name: {} for r in self.reactors}
+        self.locks = LockSession(hub.engine, hub.settings.node_name)
+        self.retry_every = retry_every
+        self._tried: dict[str, float] = {}
+        self._checked = 0.0
         self.loop = BackgroundLoop("hub-reactors", self._step, interval=interval,
                                    join_timeout=10)
 
@@ -212,11 +260,37 @@ class ReactorWorker:
 
     def stop(self) -> None:
         self.loop.stop()
+        self.locks.close()
+
+    def leads(self, reactor: Reactor) -> bool:
+        """Whether this node runs ``reactor`` now, taking it over when nobody does."""
+        if not is_cluster_wide(reactor):
+            return True
+        name = lock_name(reactor)
+        if name in self.locks.held:
+            return True
+        now = time.monotonic()
+        if now - self._tried.get(name, -self.retry_every) < self.retry_every:
+            return False
+        self._tried[name] = now
+        if self.locks.try_acquire(name):
+            log.info("node %s now runs reactor %s", self.hub.settings.node_name, reactor.name)
+            return True
+        return False
 
     def _step(self) -> bool:
         busy = False
         failed = False
+        if self.locks.held and time.monotonic() - self._checked >= self.retry_every:
+            self._checked = time.monotonic()
+            self.locks.check()  # a lost session drops every lead before more runs
         for reactor in self.reactors:
+            try:
+                if not self.leads(reactor):
+                    continue
+            except Exception:
+                log.exception("reactor %s: could not take the lead", reactor.name)
+                continue
             try:
                 busy |= run_once(self.hub, reactor, attempts=self.attempts[reactor.name]) > 0
                 failed |= bool(self.attempts[reactor.name])

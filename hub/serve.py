@@ -103,8 +103,13 @@ def _die_with_parent() -> None:
 
 
 def run_reactors(hub: Hub) -> None:
-    """``hub reactors``: keep every reactor at the head of the store until SIGTERM."""
+    """``hub reactors``: keep every reactor at the head of the store until SIGTERM.
+
+    On PostgreSQL each cluster-wide reactor runs on the one node leading it
+    (``hub.reactors.ReactorWorker``); node-local ones run here regardless.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log.info("reactors of node %s starting", hub.settings.node_name)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -4,6 +4,12 @@ SMTP and IMAP both end here. Processing reads from this store, never from the
 socket, so a crash after the 250 loses nothing: the row stays ``received`` and
 the next worker (after restart) picks it up. Rows are claimed with a lease so
 two processes on one database never work on the same message at once.
+
+On PostgreSQL several nodes share the inbox: the raw bytes go to the database's blob
+store (any node's worker may claim the row), claims take ``FOR UPDATE SKIP LOCKED`` so
+concurrent workers pass over each other's rows instead of queueing on them, and a lease
+names its holder (``node@host:pid``) and expires, so a killed node's claims are taken
+over after ``LEASE`` by whichever node polls next.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.attachments import BlobStore
+from hub.attachments import Blobs, blob_store
 from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.eventstore import utcnow
@@ -39,8 +45,9 @@ class InboxItem:
     attempts: int
 
 
-def blobs(hub: Hub) -> BlobStore:
-    return BlobStore(hub.settings.data_dir / "blobs")
+def blobs(hub: Hub) -> Blobs:
+    """Where raw mail lives: shared by every node on PostgreSQL, files on SQLite."""
+    return blob_store(hub)
 
 
 def store_incoming(hub: Hub, raw: bytes, mail_from: str | None, rcpts: Sequence[str],
@@ -160,14 +167,22 @@ def claim(hub: Hub, limit: int = 50, ids: Sequence[int] | None = None) -> list[I
         rows = conn.execute(query.with_for_update(skip_locked=True)).all()
         if rows:
             conn.execute(sa.update(mail_inbox).where(mail_inbox.c.id.in_([r.id for r in rows]))
-                         .values(locked_until=now + LEASE, locked_by=_holder(),
+                         .values(locked_until=now + LEASE, locked_by=lease_holder(hub),
                                  attempts=mail_inbox.c.attempts + 1))
     return [InboxItem(r.id, r.source, r.mail_from, list(r.rcpts), r.sha256, r.attempts + 1)
             for r in rows]
 
 
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+def lease_holder(hub: Hub) -> str:
+    """``node@host:pid``: the node for people reading the table, host and pid so a
+    worker on the same host can tell that the holder is dead (``release_dead_leases``)."""
+    return f"{hub.settings.node_name}@{socket.gethostname()}:{os.getpid()}"[-100:]
+
+
+def _holder_host_pid(holder: str) -> tuple[str, str]:
+    """Host and pid of a holder; older rows say ``host:pid`` without the node."""
+    where, _, pid = holder.rpartition(":")
+    return where.rpartition("@")[2], pid
 
 
 def _alive(pid: int) -> bool:
@@ -192,7 +207,7 @@ def release_dead_leases(hub: Hub) -> int:
                 mail_inbox.c.state == "received", mail_inbox.c.locked_by.is_not(None))).all()]
         dead = []
         for holder in holders:
-            name, _, pid = str(holder).rpartition(":")
+            name, pid = _holder_host_pid(str(holder))
             if name == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(
                     int(pid)):
                 dead.append(holder)
@@ -205,13 +220,22 @@ def release_dead_leases(hub: Hub) -> int:
 
 def finish(hub: Hub, outcomes: Sequence[tuple[int, str, dict[str, Any] | None, str | None,
                                               str | None]]) -> None:
-    """Record ``(id, state, result, error, message_id)`` for processed messages in one go."""
+    """Record ``(id, state, result, error, message_id)`` for processed messages in one go.
+
+    Only rows this worker still holds are written: when a lease expired and another
+    node took the message over, that node's outcome is the one that counts (the
+    ticket's idempotency key makes the work itself count once either way).
+    """
     if not outcomes:
         return
     now = utcnow()
+    holder = lease_holder(hub)
     with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
         for item_id, state, result, error, message_id in outcomes:
-            conn.execute(sa.update(mail_inbox).where(mail_inbox.c.id == item_id).values(
+            conn.execute(sa.update(mail_inbox).where(
+                mail_inbox.c.id == item_id,
+                sa.or_(mail_inbox.c.locked_by.is_(None),
+                       mail_inbox.c.locked_by == holder)).values(
                 state=state, result=result, error=error, processed_at=now, locked_until=None,
                 locked_by=None,
                 message_id=(message_id or "")[:500] or None))

@@ -4,6 +4,11 @@ The reactor that decides to send only inserts a row (``hub.mail.commands.enqueue
 idempotent per event and recipient), so a slow or dead smarthost never blocks or
 undoes the change that caused the mail. The sender retries with exponential backoff
 and parks a message as ``failed`` after a permanent (5xx) refusal or too many attempts.
+
+Every node runs a sender on the one outbox: a sender leases the rows it takes
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so senders pass over each other's rows; the
+lease names its holder and expires, so a dead node's rows go out from another node),
+and writes a row's outcome only while it still holds the lease.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from hub.background import BackgroundLoop
 from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.eventstore import utcnow
+from hub.mail.inbox import lease_holder
 from hub.mail.tables import mail_autoreplies, mail_outbox
 
 log = logging.getLogger(__name__)
@@ -69,6 +75,10 @@ class OutboxSender:
         self.loop = BackgroundLoop("hub-mail-out", lambda: self.send_due() > 0,
                                    interval=interval, wakeup=wakeup)
         self._warned = False
+
+    @property
+    def holder(self) -> str:
+        return lease_holder(self.hub)  # per call: worker processes fork after __init__
 
     def start(self) -> None:
         self.loop.start()
@@ -155,9 +165,14 @@ class OutboxSender:
                      next_attempt_at=utcnow() + _backoff(attempts), locked_until=None)
 
     def _update(self, row_id: int, **values: Any) -> None:
+        """End this sender's lease on a row with its outcome (a no-op once another
+        sender took the row over after the lease expired)."""
         with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            conn.execute(sa.update(mail_outbox).where(mail_outbox.c.id == row_id)
-                         .values(**values))
+            conn.execute(sa.update(mail_outbox).where(
+                mail_outbox.c.id == row_id,
+                sa.or_(mail_outbox.c.locked_by.is_(None),
+                       mail_outbox.c.locked_by == self.holder))
+                .values(locked_by=None, **values))
 
     def _due_count(self) -> int:
         with self.hub.engine.connect() as conn:
@@ -177,5 +192,5 @@ class OutboxSender:
             if rows:
                 conn.execute(sa.update(mail_outbox)
                              .where(mail_outbox.c.id.in_([r.id for r in rows]))
-                             .values(locked_until=now + LEASE))
+                             .values(locked_until=now + LEASE, locked_by=self.holder))
         return list(rows)

@@ -27,7 +27,7 @@ mail_inbox = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),  # received | processed | failed
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime, nullable=True),
-    sa.Column("locked_by", sa.String(100), nullable=True),  # "host:pid" of the worker
+    sa.Column("locked_by", sa.String(100), nullable=True),  # "node@host:pid" of the worker
     sa.Column("message_id", sa.String(500), nullable=True),
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
@@ -52,6 +52,7 @@ mail_outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", sa.DateTime, nullable=False),
     sa.Column("locked_until", sa.DateTime, nullable=True),
+    sa.Column("locked_by", sa.String(100), nullable=True),  # "node@host:pid" of the sender
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("sent_at", sa.DateTime, nullable=True),

@@ -49,6 +49,8 @@ class MetricsReactor:
     """Store each alert's values in the RRD of its host/service."""
 
     name = "ops-alert-metrics"
+    #: RRD files live in each node's data dir: every node keeps its own graphs.
+    cluster_wide = False
     event_types: ClassVar[frozenset[str]] = frozenset({"AlertReceived"})
 
     def __init__(self, store: MetricStore) -> None:
@@ -74,6 +76,8 @@ class HubRatesReactor:
     """Alerts, tickets and mails per minute, by the events' own times."""
 
     name = "ops-hub-rates"
+    #: RRD files live in each node's data dir: every node keeps its own graphs.
+    cluster_wide = False
     event_types: ClassVar[frozenset[str]] = frozenset(
         {"AlertReceived", "TicketCreated", "TicketCorresponded"})
 

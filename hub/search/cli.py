@@ -42,11 +42,21 @@ def sync_cmd() -> None:
 
 @search_group.command("status")
 def status_cmd() -> None:
+    """This node's index (position, head, documents) and every node's position."""
+    from hub.search import tracking
     from hub.search.index import index_of
 
     hub = bootstrap()
     index = index_of(hub)
+    here = tracking.node_name(hub)
+    position = tracking.position(hub, index)
     with hub.engine.connect() as conn:
         head = hub.store.last_position(conn)
-    click.echo(f"index at position {index.position()} of {head}; "
+        nodes = tracking.all_nodes(conn)
+    state = "up to date" if position >= head else \
+        f"catching up, {100 * position // max(head, 1)}%"
+    click.echo(f"node {here}: index at position {position} of {head} ({state}); "
                f"{index.ix().doc_count()} documents")
+    for node, at in nodes.items():
+        if node != here:
+            click.echo(f"node {node}: index at position {at} of {head}")

@@ -1,4 +1,4 @@
-"""Search feature wiring: the index service, its indexer (a durable reactor), routes."""
+"""Search feature wiring: the index service, its indexer (a node-local reactor), routes."""
 
 from __future__ import annotations
 

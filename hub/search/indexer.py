@@ -2,13 +2,17 @@
 
 One writer (an ``fcntl`` lock in the index directory, so a CLI process and
 ``hub serve`` never write at once), batches of events per commit, documents written by
-unique key with ``update_document``, and the event position recorded next to the
-index after each commit.  A crash between commit and position write replays a batch,
-which changes nothing (ticket documents remember their last event position).
+unique key with ``update_document``, and this node's position recorded after each
+commit (``hub.search.tracking``: row ``search:<node>`` and a file in the index).  A
+crash between commit and position write replays a batch, which changes nothing
+(ticket documents remember their last event position).
 
-``SearchIndexer`` plugs into the hub's durable reactors: any ticket or page event
-wakes it, and it then catches up from its *own* position (0 for a new index), so a
-fresh or deleted index is rebuilt by the running server on its own.
+The index is node-local: every node keeps its own, at its own position.
+``SearchIndexer`` sits among the hub's reactors only for their clock: it reacts to no
+event through the reactors' shared position (one node's reactor moving that position
+past an event would hide it from every other node's index), but on each step of the
+worker it indexes the next batch after its *own* position (0 for a new index), so a
+new node or a deleted index catches up by itself, a batch at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +28,7 @@ import sqlalchemy as sa
 
 from hub.eventstore import StoredEvent
 from hub.search import documents as docs
+from hub.search import tracking
 from hub.search.index import SearchIndex, index_of
 from hub.tickets.queries import internal_fields
 
@@ -135,15 +141,18 @@ def _loaded(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def catch_up(hub: Hub, *, batch: int = BATCH, wait: bool = False,
-             progress: Callable[[int], object] | None = None) -> int:
+             progress: Callable[[int], object] | None = None,
+             max_batches: int | None = None) -> int:
     """Index every event after the index's position; returns documents written.
 
     Without ``wait`` a busy index (another process writing) is left to that process.
+    ``max_batches`` stops early (the reactor worker's step must not block the other
+    reactors for a whole catch-up); the next call goes on from there.
     """
     index = index_of(hub)
     try:
         with _WriterLock(index, wait):
-            return _catch_up_locked(hub, index, batch, progress, None)
+            return _catch_up_locked(hub, index, batch, progress, None, max_batches)
     except IndexBusyError:
         if wait:
             raise
@@ -151,10 +160,13 @@ def catch_up(hub: Hub, *, batch: int = BATCH, wait: bool = False,
 
 
 def _catch_up_locked(hub: Hub, index: SearchIndex, batch: int,
-                     progress: Callable[[int], object] | None, fresh: set[str] | None) -> int:
-    position = index.position()
+                     progress: Callable[[int], object] | None, fresh: set[str] | None,
+                     max_batches: int | None = None) -> int:
+    position = tracking.position(hub, index)
     written = 0
-    while True:
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
         with hub.engine.connect() as conn:
             events = hub.store.read_all(conn, position, batch)
         if not events:
@@ -162,9 +174,10 @@ def _catch_up_locked(hub: Hub, index: SearchIndex, batch: int,
         relevant = [e for e in events if e.stream_id.startswith(PREFIXES)]
         written += _apply_batch(hub, index, relevant, fresh)
         position = events[-1].position
-        index.save_position(position)
+        tracking.save(hub, index, position)
         if progress is not None:
             progress(len(events))
+    return written
 
 
 def rebuild(hub: Hub, progress: Callable[[int], object] | None = None) -> int:
@@ -172,18 +185,40 @@ def rebuild(hub: Hub, progress: Callable[[int], object] | None = None) -> int:
     index = index_of(hub)
     with _WriterLock(index, wait=True):
         index.reset()
-        index.save_position(0)
+        tracking.save(hub, index, 0)
         return _catch_up_locked(hub, index, BATCH, progress, set())
 
 
 class SearchIndexer:
-    """Reactor adapter: ticket and page events wake the indexer, which catches up."""
+    """A node-local reactor: the worker's clock drives this node's own catch-up."""
 
     name = "search-index"
+    #: Runs on every node, never elected as the cluster's one consumer.
+    cluster_wide = False
+    #: Batches (of ``BATCH`` events) per worker step while a new node catches up.
+    batches_per_step = 1
+
+    def __init__(self) -> None:
+        self._retry_at = 0.0
+        self._delay = 0.0
 
     def handles(self, event: StoredEvent) -> bool:
-        return event.stream_id.startswith(PREFIXES)
+        return False  # nothing through the reactors' position: see tick()
 
     def react(self, hub: Hub, event: StoredEvent) -> None:
-        if index_of(hub).position() < event.position:
-            catch_up(hub)
+        """Never called (``handles`` is False); the protocol asks for it."""
+
+    def tick(self, hub: Hub) -> None:
+        """Index the next batch after this node's position; back off while failing."""
+        now = time.monotonic()
+        if now < self._retry_at:
+            return
+        try:
+            catch_up(hub, max_batches=self.batches_per_step)
+        except Exception:
+            self._delay = min(max(self._delay * 2, 1.0), 30.0)
+            self._retry_at = now + self._delay
+            log.exception("search index: catching up failed; next try in %.0f s",
+                          self._delay)
+            return
+        self._delay, self._retry_at = 0.0, 0.0

@@ -17,7 +17,8 @@ from urllib.parse import quote
 from flask import Response
 from werkzeug.datastructures import FileStorage
 
-from hub.attachments import SHA256, BlobStore
+from hub.attachments import SHA256, Blobs
+from hub.attachments import blob_store as hub_blobs
 from hub.domain import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
 _UNSAFE_NAME = re.compile(r"[^\w .()+@-]+", re.UNICODE)
 
 
-def blob_store(hub: Hub) -> BlobStore:
-    return BlobStore(hub.settings.data_dir / "blobs")
+def blob_store(hub: Hub) -> Blobs:
+    return hub_blobs(hub)
 
 
 def safe_filename(raw: str | None) -> str:

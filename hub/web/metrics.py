@@ -85,6 +85,8 @@ class TicketRatesReactor:
     """Durable: runs in ``hub serve``'s reactor worker, retried on failure."""
 
     name = "desk-ticket-rates"
+    #: RRD files live in each node's data dir: every node keeps its own graphs.
+    cluster_wide = False
     event_types: ClassVar[frozenset[str]] = frozenset({"TicketCreated", "TicketStatusChanged"})
 
     def handles(self, event: StoredEvent) -> bool:

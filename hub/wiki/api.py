@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from hub.attachments import BlobStore
+from hub.attachments import Blobs, blob_store
 from hub.httpapi import BadRequestError, api_auth, error, hub_of, json_body
 from hub.wiki import commands as c
 from hub.wiki import leases
@@ -35,8 +35,8 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     return int(raw)
 
 
-def blobs() -> BlobStore:
-    return BlobStore(hub_of().settings.data_dir / "blobs")
+def blobs() -> Blobs:
+    return blob_store(hub_of())
 
 
 def _idempotency_key() -> str | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub.actors import Actor
-from hub.attachments import BlobStore
+from hub.attachments import Blobs, blob_store
 from hub.wiki import commands as c
 from hub.wiki.model import ATTACHMENT_NAME
 from hub.wiki.rcs import RcsError, parse_rcs
@@ -50,7 +50,7 @@ def import_attachments(hub: Hub, folder: Path, web: str, topic: str, actor: Acto
     named = {m["name"]: m for m in metas if m.get("name")}
     files = ({p.name: p for p in sorted(folder.iterdir())
               if p.is_file() and not p.name.endswith(",v")} if folder.is_dir() else {})
-    blobs = BlobStore(Path(hub.settings.data_dir) / "blobs")
+    blobs = blob_store(hub)
     count = 0
     for name, meta in named.items():
         path = files.get(name)
@@ -65,7 +65,7 @@ def import_attachments(hub: Hub, folder: Path, web: str, topic: str, actor: Acto
     return count
 
 
-def _import_file(hub: Hub, blobs: BlobStore, path: Path, web: str, topic: str, actor: Actor,
+def _import_file(hub: Hub, blobs: Blobs, path: Path, web: str, topic: str, actor: Actor,
                  meta: Mapping[str, str], warn: Warn) -> int:
     name = path.name
     if not ATTACHMENT_NAME.match(name) or ".." in name:
@@ -88,7 +88,7 @@ def _import_file(hub: Hub, blobs: BlobStore, path: Path, web: str, topic: str, a
     return 1
 
 
-def _send(hub: Hub, blobs: BlobStore, cmd: c.ImportAttachment, data: bytes,
+def _send(hub: Hub, blobs: Blobs, cmd: c.ImportAttachment, data: bytes,
           actor: Actor) -> None:
     digest = blobs.put(data)
     full = c.ImportAttachment(cmd.web, cmd.topic, cmd.name, digest, cmd.size, cmd.content_type,

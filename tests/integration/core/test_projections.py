@@ -157,7 +157,10 @@ def read_models(hub: Hub) -> dict[str, list[dict[str, Any]]]:
         for projection in hub.runner.projections.values():
             for table in projection.tables:
                 out[f"{projection.name}.{table.name}"] = table_rows(conn, table)
-        out["projection_positions"] = table_rows(conn, projection_positions)
+        # Node-local positions (each node's search index, ``search:<node>``) belong to
+        # that node's index, not to the SQL read models compared here.
+        out["projection_positions"] = [r for r in table_rows(conn, projection_positions)
+                                       if not str(r["name"]).startswith("search:")]
     return out
 
 

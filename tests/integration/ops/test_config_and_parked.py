@@ -145,7 +145,9 @@ def test_parked_reaction_is_noted_counted_listed_and_retried(
                  if e.type == "TicketCommented"]
     assert any(f"hub reactors retry ops-alert-metrics:{position}" in n for n in notes)
     client = create_app(hub).test_client()
-    assert client.get("/healthz").get_json() == {"status": "ok", "parked_reactions": 1}
+    health = client.get("/healthz").get_json()
+    assert (health["status"], health["node"], health["parked_reactions"]) == (
+        "ok", hub.settings.node_name, 1)
 
     listed = cli(tmp_path, "reactors", "failures")
     assert listed.returncode == 0, listed.stderr
