@@ -44,7 +44,7 @@ def _schemathesis(srv: Server, token: str, report: Path) -> subprocess.Completed
          "--header", f"Authorization: Bearer {token}",
          "--report", "ndjson", "--report-ndjson-path", str(report),
          "--max-time", "60"],
-        capture_output=True, text=True, timeout=400, check=False,
+        capture_output=True, text=True, timeout=400, check=False, cwd=report.parent,
         env={**os.environ, "NO_COLOR": "1"})
 
 
