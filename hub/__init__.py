@@ -54,7 +54,7 @@ def create_app(config: Settings | Hub | dict[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> Response:
         """Liveness, plus what an operator must see: parked reactions (never lost quietly)."""
-        from hub.reactors import parked_count
+        from hub.reactor_failures import parked_count
         from hub.search.queries import index_health
 
         with hub.engine.connect() as conn:

@@ -79,7 +79,7 @@ def reactors(ctx: click.Context) -> None:
 @reactors.command("failures")
 def reactors_failures() -> None:
     """Parked reactions: reactor, position, event type, ticket, attempts, error, when."""
-    from hub.reactors import parked
+    from hub.reactor_failures import parked
 
     items = parked(_hub())
     rows = [(f"{p.reactor}:{p.position}", p.reactor, str(p.position),
@@ -99,7 +99,7 @@ def reactors_failures() -> None:
 def reactors_retry(ident: str | None, every: bool) -> None:
     """Run parked reactions again now (ID is REACTOR:POSITION or POSITION); a success
     removes the row."""
-    from hub.reactors import parked, retry_parked
+    from hub.reactor_failures import parked, retry_parked
 
     if not every and not ident:
         raise click.UsageError("name an ID (see `hub reactors failures`) or --all")

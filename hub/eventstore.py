@@ -1,9 +1,10 @@
 """Append-only event store: one table, optimistic concurrency, idempotent appends.
 
 Appends run inside the caller's write transaction so that projections and the
-events they derive from commit together. Writers are serialised (SQLite:
-``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), which keeps the
-global order free of gaps that a tailing reader could skip.
+events they derive from commit together. Appends are serialised (SQLite: ``BEGIN
+IMMEDIATE``; PostgreSQL: a transaction-level advisory lock taken at the first append and
+held to the commit, so only the append-and-commit moment is serial), which commits
+positions in order and keeps the global order free of gaps a tailing reader could skip.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hub.db import events, idempotency_keys
 
@@ -202,13 +203,17 @@ class EventStore:
         meta: Metadata | None = None,
         idempotency_key: str | None = None,
         at: dt.datetime | None = None,
+        *,
+        locked: bool = False,
     ) -> AppendResult:
         """Append events at ``expected_version`` (``ANY_VERSION`` skips the check).
 
         With an idempotency key seen before, nothing is appended and the first
-        append's result comes back with ``duplicate=True``.
+        append's result comes back with ``duplicate=True``. ``locked`` says the caller
+        already holds the append lock in this transaction.
         """
-        self.lock_for_append(conn)
+        if not locked:
+            self.lock_for_append(conn)
         if idempotency_key is not None:
             seen = self.find_idempotent(conn, idempotency_key)
             if seen is not None:
@@ -220,7 +225,7 @@ class EventStore:
         if conn.dialect.name == "sqlite":
             stored = _append_sqlite(conn, stream_id, new_events, expected_version, meta_dict, when)
         else:
-            stored = self._append_generic(conn, stream_id, new_events, expected_version,
+            stored = self._append_postgresql(conn, stream_id, new_events, expected_version,
                                           meta_dict, when)
         version = stored[-1].version if stored else self.stream_version(conn, stream_id)
         if idempotency_key is not None:
@@ -228,10 +233,11 @@ class EventStore:
             self.remember(conn, idempotency_key, stream_id, version, first, None)
         return AppendResult(stream_id, version, tuple(stored))
 
-    def _append_generic(self, conn: sa.Connection, stream_id: str,
+    def _append_postgresql(self, conn: sa.Connection, stream_id: str,
                         new_events: Sequence[NewEvent], expected_version: int,
                         meta_dict: dict[str, Any], when: dt.datetime) -> list[StoredEvent]:
-        current = self.stream_version(conn, stream_id)
+        # A new stream needs no read: UNIQUE(stream_id, version) refuses one that exists.
+        current = 0 if expected_version == 0 else self.stream_version(conn, stream_id)
         if expected_version != ANY_VERSION and current != expected_version:
             raise ConcurrencyError(stream_id, expected_version, current)
         stored: list[StoredEvent] = []
@@ -241,12 +247,14 @@ class EventStore:
                 "schema_version": new.schema_version, "data": new.data, "meta": meta_dict,
                 "at": when,
             }
-            try:
-                position = conn.execute(
-                    sa.insert(events).values(**values).returning(events.c.position)
-                ).scalar_one()
-            except IntegrityError as exc:
-                raise ConcurrencyError(stream_id, expected_version, current + offset) from exc
+            # ON CONFLICT keeps the transaction usable, so the actual version can be read.
+            position = conn.execute(
+                pg_insert(events).values(**values).on_conflict_do_nothing(
+                    index_elements=["stream_id", "version"]).returning(events.c.position)
+            ).scalar()
+            if position is None:
+                raise ConcurrencyError(stream_id, expected_version,
+                                       self.stream_version(conn, stream_id))
             stored.append(StoredEvent(position=int(position), data=new.data, meta=meta_dict,
                                       at=when, stream_id=stream_id, version=current + offset,
                                       type=new.type, schema_version=new.schema_version))

@@ -4,27 +4,49 @@ A command runs in one write transaction: its handler loads aggregates, calls
 their methods, and the unit of work appends their pending events and brings the
 projections up to date before committing. Reactions run after the commit and
 never undo it.
+
+Writers and the global order: on SQLite the transaction begins IMMEDIATE, so one
+writer runs at a time. On PostgreSQL the handler runs without any global lock (its
+reads, checks and rendering overlap other writers'); the append lock is taken only at
+commit, for the append, the projections and the commit itself, which keeps positions
+committed in order (no gap a tailing reader could skip). A handler that read a stream
+another writer has since moved on is run again from the start (``RETRYABLE``); only a
+version the caller named itself (``If-Match``) makes a ``ConcurrencyError`` reach it.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from hub.actors import Actor
 from hub.db import WRITE
 from hub.domain import Aggregate, NotFoundError
-from hub.eventstore import ANY_VERSION, EventStore, Metadata, StoredEvent
+from hub.eventstore import ANY_VERSION, ConcurrencyError, EventStore, Metadata, StoredEvent
 from hub.projections import ProjectionRunner
 
 log = logging.getLogger(__name__)
 A = TypeVar("A", bound=Aggregate)
+ATTEMPTS = 8
+#: PostgreSQL's serialization failure and deadlock: the transaction is worth running again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class RaceLostError(Exception):
+    """Another writer changed what this command read; running it again will see that."""
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
 
 
 class UnitOfWork:
@@ -39,13 +61,13 @@ class UnitOfWork:
         self.conn: sa.Connection
         self.seen: dict[str, Aggregate] = {}
         self.expected: dict[str, int] = {}
+        self.named_versions: set[str] = set()  # versions the caller gave (If-Match)
         self.new_events: list[StoredEvent] = []
         self.extra_writes: list[Callable[[sa.Connection], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect().execution_options(**WRITE)
-        self.tx = self.conn.begin()
-        self.store.lock_for_append(self.conn)
+        self.tx = self.conn.begin()  # SQLite: IMMEDIATE, the one writer from here on
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -68,6 +90,8 @@ class UnitOfWork:
         self.expected[aggregate.stream_id] = (
             aggregate.version if expected_version is None else expected_version
         )
+        if expected_version is not None:
+            self.named_versions.add(aggregate.stream_id)
         return aggregate
 
     def loaded(self, stream_id: str) -> Aggregate | None:
@@ -98,13 +122,19 @@ class UnitOfWork:
         self.expected.setdefault(aggregate.stream_id, aggregate.version)
 
     def commit(self, idempotency_key: str | None = None, result: Any = None) -> None:
+        self.store.lock_for_append(self.conn)  # PostgreSQL: from here to the commit only
         for stream_id, aggregate in self.seen.items():
             if not aggregate.pending:
                 continue
-            outcome = self.store.append(
-                self.conn, stream_id, aggregate.pending,
-                self.expected.get(stream_id, ANY_VERSION), self.meta,
-            )
+            try:
+                outcome = self.store.append(
+                    self.conn, stream_id, aggregate.pending,
+                    self.expected.get(stream_id, ANY_VERSION), self.meta, locked=True,
+                )
+            except ConcurrencyError as exc:
+                if stream_id in self.named_versions:
+                    raise
+                raise RaceLostError(str(exc)) from exc
             self.new_events.extend(outcome.events)
             aggregate.mark_saved(outcome.version)
             self.expected[stream_id] = outcome.version
@@ -150,13 +180,24 @@ class MessageBus:
         meta = Metadata(actor=actor.name, source=actor.source,
                         correlation_id=correlation_id or uuid.uuid4().hex,
                         causation_id=causation_id)
-        for attempt in range(5):
+        for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._run(handler, command, actor, meta, idempotency_key)
-            except OperationalError as exc:  # SQLite busy past its timeout
-                if "locked" not in str(exc) or attempt == 4:
+            except RaceLostError as exc:
+                if attempt == ATTEMPTS:
+                    cause = exc.__cause__
+                    raise cause if isinstance(cause, ConcurrencyError) else exc from None
+            except IntegrityError:
+                # PostgreSQL: a concurrent writer stored the same key or row first; run
+                # again to see it. SQLite has one writer, so there it is a real error.
+                if self.engine.dialect.name == "sqlite" or attempt == ATTEMPTS:
+                    raise
+            except OperationalError as exc:
+                busy = "locked" in str(exc)  # SQLite busy past its timeout
+                if not (busy or _is_retryable(exc)) or attempt == ATTEMPTS:
                     raise
                 log.warning("database busy, retrying %s", type(command).__name__)
+            time.sleep(random.uniform(0, 0.002 * attempt))
         raise AssertionError("unreachable")
 
     def _run(self, handler: Handler, command: Any, actor: Actor, meta: Metadata,

@@ -20,6 +20,15 @@ something local to its node (the search index) says ``cluster_wide = False``: ev
 node runs it, and its position is kept per node name. Effects stay safe across a
 hand-over because each carries a stable dedupe key (the outbox's ``ev:<position>:...``),
 so a batch replayed after a crash enqueues nothing twice.
+
+Transactional outbox: a reactor whose effect is a row for a sender to deliver (a
+notification, an autoreply, a Nagios acknowledgement) does its reading in ``react`` and
+returns a :data:`Write`; the worker runs every write of a batch, each in its own
+savepoint, in the one transaction that also advances the reactor's position. So an
+effect is recorded exactly when its event is passed: a crash before the commit records
+neither, a crash after records both, and the sender delivers at least once under the
+effect's stable dedupe key. Reactors whose effect is a command (runbook suggestions)
+go through the bus with an idempotency key instead.
 """
 
 from __future__ import annotations
@@ -27,41 +36,38 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 
 from hub.background import BackgroundLoop, Backoff
-from hub.db import WRITE, metadata, projection_positions
+from hub.db import WRITE, projection_positions
 from hub.eventstore import StoredEvent, utcnow
 from hub.leadership import LockSession
+from hub.reactor_failures import reactor_failures, tell_parked
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
 
 log = logging.getLogger(__name__)
 
-reactor_failures = sa.Table(
-    "reactor_failures",
-    metadata,
-    sa.Column("reactor", sa.String(100), primary_key=True),
-    sa.Column("position", sa.BigInteger, primary_key=True),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("error", sa.Text, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-)
+#: An effect to record in the transaction that moves the reactor past its event.
+Write = Callable[[sa.Connection], None]
 
 
 class Reactor(Protocol):
-    """An after-commit consumer; an optional ``cluster_wide = False`` makes it node-local."""
+    """An after-commit consumer; an optional ``cluster_wide = False`` makes it node-local.
+
+    ``react`` may return a :data:`Write` (see the module docstring); an optional
+    ``committed(hub)`` is called after a batch with writes has committed (to wake a sender).
+    """
 
     @property
     def name(self) -> str: ...
 
     def handles(self, event: StoredEvent) -> bool: ...
 
-    def react(self, hub: Hub, event: StoredEvent) -> None: ...
+    def react(self, hub: Hub, event: StoredEvent) -> Write | None: ...
 
 
 def is_cluster_wide(reactor: Reactor) -> bool:
@@ -85,17 +91,24 @@ def reactor_position(conn: sa.Connection, key: str) -> int | None:
         projection_positions.c.name == key)).scalar()
 
 
+def _advance(conn: sa.Connection, key: str, position: int) -> bool:
+    """Move a position forward only, in the caller's transaction: a leader that lost its
+    lock mid-batch and saves late must not pull back what its successor has passed.
+    False if there is no row yet."""
+    exists = conn.execute(sa.select(projection_positions.c.position).where(
+        projection_positions.c.name == key)).first()
+    if exists is None:
+        return False
+    conn.execute(sa.update(projection_positions).where(
+        projection_positions.c.name == key,
+        projection_positions.c.position < position).values(position=position))
+    return True
+
+
 def _save(hub: Hub, reactor: Reactor, position: int) -> None:
-    """Move the position forward only: a leader that lost its lock mid-batch and saves
-    late must not pull back the position its successor has already passed."""
     key = position_key(hub, reactor)
     with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        exists = conn.execute(sa.select(projection_positions.c.position).where(
-            projection_positions.c.name == key)).first()
-        if exists is not None:
-            conn.execute(sa.update(projection_positions).where(
-                projection_positions.c.name == key,
-                projection_positions.c.position < position).values(position=position))
+        if _advance(conn, key, position):
             return
     try:
         with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
@@ -125,113 +138,70 @@ def run_once(hub: Hub, reactor: Reactor, *, batch: int = 200, max_attempts: int 
     position = start_position(hub, reactor)
     with hub.engine.connect() as conn:
         events = hub.store.read_all(conn, position, batch)
-    done = 0
     reached = position
+    writes: list[tuple[StoredEvent, Write]] = []
+    to_park: list[tuple[StoredEvent, int, str]] = []
     for event in events:
         if reactor.handles(event):
             try:
-                reactor.react(hub, event)
+                write = reactor.react(hub, event)
             except Exception as exc:
-                tries = attempts.get(event.position, 0) + 1
-                attempts[event.position] = tries
-                log.exception("reactor %s failed on event %s (attempt %d)", reactor.name,
-                              event.position, tries)
-                if tries < max_attempts:
+                if not _failed(reactor, event, exc, attempts, max_attempts, to_park):
                     break
-                _park(hub, reactor, event, tries, repr(exc))
-        attempts.pop(event.position, None)
+            else:
+                if write is not None:
+                    writes.append((event, write))
         reached = event.position
-        done += 1
-    if reached != position:
-        # One write per batch: reactions are idempotent per event, so after a crash
-        # the few events of an unsaved batch are simply handled again.
-        _save(hub, reactor, reached)
-    return done
+    if reached == position and not to_park:
+        return 0
+    reached = _commit(hub, reactor, reached, writes, to_park, attempts, max_attempts)
+    return sum(1 for e in events if position < e.position <= reached)
 
 
-ParkHook = Callable[["Hub", str, StoredEvent, int, str], None]
+def _failed(reactor: Reactor, event: StoredEvent, exc: Exception, attempts: dict[int, int],
+            max_attempts: int, to_park: list[tuple[StoredEvent, int, str]]) -> bool:
+    """Count a failed reaction: False to stop the batch before it, True once it is parked."""
+    tries = attempts.get(event.position, 0) + 1
+    attempts[event.position] = tries
+    log.error("reactor %s failed on event %s (attempt %d)", reactor.name, event.position, tries,
+              exc_info=exc)
+    if tries < max_attempts:
+        return False
+    attempts.pop(event.position, None)
+    to_park.append((event, tries, repr(exc)))
+    return True
 
 
-def _park(hub: Hub, reactor: Reactor, event: StoredEvent, tries: int, error: str) -> None:
+def _commit(hub: Hub, reactor: Reactor, reached: int, writes: list[tuple[StoredEvent, Write]],
+            to_park: list[tuple[StoredEvent, int, str]], attempts: dict[int, int],
+            max_attempts: int) -> int:
+    """Record the batch's effects, its parked events and the new position in one
+    transaction; a write that fails stops the batch just before its event."""
     with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        conn.execute(sa.insert(reactor_failures).values(
-            reactor=reactor.name, position=event.position, attempts=tries, error=error[:4000],
-            at=utcnow()))
-    hooks: list[ParkHook] = hub.services.get("reactors.on_park", [])
-    for hook in hooks:
-        try:
-            hook(hub, reactor.name, event, tries, error)
-        except Exception:
-            log.exception("telling of the parked event %s failed", event.position)
-
-
-@dataclass(frozen=True)
-class Parked:
-    """One parked reaction, with the event it failed on (None if that is gone)."""
-
-    reactor: str
-    position: int
-    attempts: int
-    error: str
-    at: Any
-    event: StoredEvent | None
-
-    @property
-    def ticket_id(self) -> int | None:
-        return ticket_of(self.event) if self.event is not None else None
-
-
-def ticket_of(event: StoredEvent) -> int | None:
-    """The ticket an event's effect belongs to: its stream, or a ``ticket_id`` field."""
-    if event.stream_id.startswith("ticket-"):
-        tail = event.stream_id.split("-", 1)[1]
-        return int(tail) if tail.isdigit() else None
-    value = event.data.get("ticket_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def parked_count(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(reactor_failures)).scalar()
-               or 0)
-
-
-def _event_at(hub: Hub, conn: sa.Connection, position: int) -> StoredEvent | None:
-    found = hub.store.read_all(conn, position - 1, 1)
-    return found[0] if found and found[0].position == position else None
-
-
-def parked(hub: Hub) -> list[Parked]:
-    with hub.engine.connect() as conn:
-        rows = conn.execute(sa.select(reactor_failures).order_by(
-            reactor_failures.c.at, reactor_failures.c.position)).all()
-        return [Parked(r.reactor, int(r.position), int(r.attempts), r.error, r.at,
-                       _event_at(hub, conn, int(r.position))) for r in rows]
-
-
-def retry_parked(hub: Hub, item: Parked) -> str | None:
-    """Run the parked reaction now: None on success (the row goes), else the error."""
-    reactor = next((r for r in hub.reactors if r.name == item.reactor), None)
-    error: str | None
-    if reactor is None:
-        error = f"no reactor named {item.reactor!r} in this hub"
-    elif item.event is None:
-        error = f"event {item.position} is not in the store"
-    else:
-        try:
-            reactor.react(hub, item.event)
-            error = None
-        except Exception as exc:
-            log.exception("retrying reactor %s on event %s", item.reactor, item.position)
-            error = repr(exc)
-    key = (reactor_failures.c.reactor == item.reactor) & (
-        reactor_failures.c.position == item.position)
-    with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        if error is None:
-            conn.execute(sa.delete(reactor_failures).where(key))
-        else:
-            conn.execute(sa.update(reactor_failures).where(key).values(
-                attempts=item.attempts + 1, error=error[:4000], at=utcnow()))
-    return error
+        for event, write in writes:
+            try:
+                with conn.begin_nested():
+                    write(conn)
+            except Exception as exc:
+                if not _failed(reactor, event, exc, attempts, max_attempts, to_park):
+                    reached = event.position - 1
+                    break
+        parked_now = [item for item in to_park if item[0].position <= reached]
+        for event, tries, error in parked_now:
+            conn.execute(sa.insert(reactor_failures).values(
+                reactor=reactor.name, position=event.position, attempts=tries,
+                error=error[:4000], at=utcnow()))
+        if not _advance(conn, position_key(hub, reactor), reached):
+            conn.execute(sa.insert(projection_positions).values(
+                name=position_key(hub, reactor), position=reached))
+    for passed in [p for p in attempts if p <= reached]:
+        del attempts[passed]
+    committed = getattr(reactor, "committed", None)
+    if writes and committed is not None:
+        committed(hub)
+    for event, tries, error in parked_now:
+        tell_parked(hub, reactor.name, event, tries, error)
+    return reached
 
 
 class ReactorWorker:

@@ -26,7 +26,6 @@ import sqlalchemy as sa
 
 from hub.accounts.queries import user_by_name
 from hub.bootstrap import Hub
-from hub.db import WRITE
 from hub.eventstore import StoredEvent, utcnow
 from hub.mail.commands import Outgoing, enqueue
 from hub.mail.loops import is_robot_address
@@ -34,6 +33,7 @@ from hub.mail.messages import address_book, dedupe_key
 from hub.mail.messages import plan as plan_message
 from hub.mail.outbound import autoreply_permitted
 from hub.mail.tables import mail_outbox
+from hub.reactors import Write
 from hub.tickets import queries as tq
 
 log = logging.getLogger(__name__)
@@ -77,14 +77,16 @@ class MailNotifier:
     def handles(self, event: StoredEvent) -> bool:
         return event.stream_id.startswith("ticket-") and event.type in self.event_types
 
-    def react(self, hub: Hub, event: StoredEvent) -> None:
+    def react(self, hub: Hub, event: StoredEvent) -> Write | None:
+        """Plan the event's mail (reads only); the worker records it with the position."""
         with hub.engine.connect() as conn:
             messages = self._messages(hub, conn, event)
         if not messages:
-            return
+            return None
         limit, window = autoreply_limits(hub)
         per_ticket, ticket_window, _ = ticket_mail_limits(hub)
-        with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+
+        def record(conn: sa.Connection) -> None:
             for out in messages:
                 if conn.execute(_EXISTS, {"key": out.dedupe_key}).first() is not None:
                     continue
@@ -100,6 +102,11 @@ class MailNotifier:
                             f"#{out.ticket_id} in {int(ticket_window.total_seconds())} s")
                     log.warning("notification to %s held: %s", out.recipient, held)
                 enqueue(conn, out, held=held)
+
+        return record
+
+    def committed(self, hub: Hub) -> None:
+        """New rows are in the outbox: wake this process's sender, if it runs here."""
         wakeup = hub.services.get("mail.outbox_wakeup")
         if wakeup is not None:
             wakeup.set()

@@ -32,6 +32,7 @@ from hub.ops.commands import AcknowledgeAlert, RecordAlertAck, RecordAlertAckFai
 from hub.ops.config import OpsConfig
 from hub.ops.model import Alert
 from hub.ops.tables import alerts, nagios_acks, nagios_host_aliases
+from hub.reactors import Write
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
@@ -94,14 +95,13 @@ class AckBackReactor:
         return (event.stream_id.startswith("ticket-")
                 and event.meta.get("source") not in MACHINE_SOURCES)
 
-    def react(self, hub: Hub, event: StoredEvent) -> None:
+    def react(self, hub: Hub, event: StoredEvent) -> Write | None:
         if event.type == "AlertAckRequested":
-            self._enqueue(hub, event.data)
-            return
+            return lambda conn: self._enqueue(conn, event.data)
         author = str(event.meta.get("actor", ""))
         if event.type == "TicketOwnerChanged":
             if not event.data.get("new"):
-                return
+                return None
             reason, text = "take", f"taken by {event.data['new']}"
         else:
             first = str(event.data.get("body", "")).strip().splitlines()[:1]
@@ -110,16 +110,17 @@ class AckBackReactor:
         with hub.engine.connect() as conn:
             user = user_by_name(conn, author)
             if user is None or user.role not in ("admin", "staff"):
-                return
+                return None
             rows = conn.execute(_OPEN_NAGIOS, {"tid": ticket_id}).all()
             keys = tuple(r.problem_key for r in rows if self._route_acks(hub, conn, r, reason))
         if not keys:
-            return
+            return None
         try:
             hub.bus.handle(AcknowledgeAlert(ticket_id, text, reason, author, keys), ACTOR,
                            idempotency_key=f"alert-ack-request:{event.position}")
         except DomainError as exc:  # resolved or gone meanwhile: nothing to acknowledge
             log.info("no acknowledgement for ticket %s: %s", ticket_id, exc.message)
+        return None
 
     def _route_acks(self, hub: Hub, conn: sa.Connection, row: Any, reason: str) -> bool:
         """The alert's route says whether a take (default yes) or comment (no) acks."""
@@ -133,31 +134,31 @@ class AckBackReactor:
         return chosen.ack_on_take if reason == "take" else chosen.ack_on_comment
 
     @staticmethod
-    def _enqueue(hub: Hub, d: dict[str, Any]) -> None:
+    def _enqueue(conn: sa.Connection, d: dict[str, Any]) -> None:
+        """Queue the acknowledgement, in the transaction that passes its request event."""
         reason, comment = d["reason"], d["comment"].strip()
         if reason == "acknowledge":
             comment = f"acknowledged by {d['author']}" + (f": {comment}" if comment else "")
         now = utcnow()
-        with hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-            row = conn.execute(sa.select(alerts).where(
-                alerts.c.problem_key == d["problem_key"],
-                alerts.c.episode == d["episode"])).first()
-            if row is None:
-                return
-            known = conn.execute(sa.select(nagios_acks.c.state).where(_PK),
-                                 {"key": d["problem_key"], "ep": d["episode"]}).scalar()
-            values = dict(object_key=d["object_key"], ticket_id=d["ticket_id"], host=row.host,
-                          service=row.service if row.object_type == "service" else None,
-                          author=d["author"][:100],
-                          comment=f"OpsHub ticket #{d['ticket_id']} {comment}"[:500],
-                          state="pending", attempts=0, error="", nagios_host=None,
-                          created_at=now, next_at=now, written_at=None, reported=False)
-            if known is None:
-                conn.execute(sa.insert(nagios_acks).values(
-                    problem_key=d["problem_key"], episode=d["episode"], **values))
-            elif known in ("failed", "dropped"):
-                conn.execute(sa.update(nagios_acks).where(_PK).values(**values),
-                             {"key": d["problem_key"], "ep": d["episode"]})
+        row = conn.execute(sa.select(alerts).where(
+            alerts.c.problem_key == d["problem_key"],
+            alerts.c.episode == d["episode"])).first()
+        if row is None:
+            return
+        known = conn.execute(sa.select(nagios_acks.c.state).where(_PK),
+                             {"key": d["problem_key"], "ep": d["episode"]}).scalar()
+        values = dict(object_key=d["object_key"], ticket_id=d["ticket_id"], host=row.host,
+                      service=row.service if row.object_type == "service" else None,
+                      author=d["author"][:100],
+                      comment=f"OpsHub ticket #{d['ticket_id']} {comment}"[:500],
+                      state="pending", attempts=0, error="", nagios_host=None,
+                      created_at=now, next_at=now, written_at=None, reported=False)
+        if known is None:
+            conn.execute(sa.insert(nagios_acks).values(
+                problem_key=d["problem_key"], episode=d["episode"], **values))
+        elif known in ("failed", "dropped"):
+            conn.execute(sa.update(nagios_acks).where(_PK).values(**values),
+                         {"key": d["problem_key"], "ep": d["episode"]})
 
     # -- the queue ---------------------------------------------------------------
     def tick(self, hub: Hub, now: dt.datetime | None = None) -> int:

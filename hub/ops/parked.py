@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from hub.actors import system_actor
 from hub.domain import DomainError
 from hub.eventstore import StoredEvent
-from hub.reactors import ticket_of
+from hub.reactor_failures import ticket_of
 from hub.tickets import commands as tc
 
 if TYPE_CHECKING:

@@ -69,5 +69,8 @@ def test_notifications_are_idempotent_per_event_and_recipient(mail: MailEnv) -> 
     with mail.hub.engine.connect() as conn:
         events = mail.hub.store.read_all(conn, 0, 10_000)
     created = [e for e in events if e.type == "TicketCreated"][-1]
-    mail.notifier.react(mail.hub, created)  # a retried reaction
+    write = mail.notifier.react(mail.hub, created)  # a retried reaction plans it again
+    assert write is not None
+    with mail.hub.engine.begin() as conn:
+        write(conn)  # and records nothing new: the dedupe key is taken
     assert len(_rows(mail)) == 1

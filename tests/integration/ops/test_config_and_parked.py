@@ -23,7 +23,8 @@ from hub.config import ConfigError, load_settings
 from hub.db import make_engine
 from hub.ops.alerts import parse_nagios
 from hub.ops.reactors import MetricsReactor
-from hub.reactors import reactor_failures, run_once
+from hub.reactor_failures import reactor_failures
+from hub.reactors import run_once
 from hub.setup import initialise
 
 NAGIOS = Path(os.environ.get("HUB_SHARED_DIR") or Path(__file__).resolve().parents[4]
