@@ -61,11 +61,17 @@ class Client:
 class ServeProcess:
     """``hub serve`` as ``make run`` starts it, on a scratch data dir."""
 
-    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None,
+                 args: Sequence[str] = ("--no-smtp", "--no-scheduler"),
+                 serve_env: dict[str, str] | None = None) -> None:
+        """``args`` follow ``--http`` on the serve command line (e.g. ``--workers 2``);
+        ``serve_env`` is added for the server only, not for :meth:`cli` (a profiler)."""
         self.port = free_port()
         self.data_dir = data_dir
+        self.args = tuple(args)
         self.env = {**os.environ, "HUB_DATA_DIR": str(data_dir), "HUB_ADMIN_PASSWORD": "benchpw12",
                     **(extra_env or {})}
+        self.serve_env = serve_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> str:
@@ -76,8 +82,8 @@ class ServeProcess:
         log = open(self.data_dir / "serve.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "serve", "--http", f"127.0.0.1:{self.port}",
-             "--no-smtp", "--no-scheduler"], env=self.env, stdout=log, stderr=log)
-        deadline = time.time() + 30
+             *self.args], env={**self.env, **self.serve_env}, stdout=log, stderr=log)
+        deadline = time.time() + 120  # a loaded 2-core machine, or a profiler
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -87,9 +93,13 @@ class ServeProcess:
         raise RuntimeError("server did not start")
 
     def stop(self) -> None:
-        if self.proc is not None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def median_ms(samples: Sequence[float]) -> float:

@@ -57,13 +57,29 @@ def init() -> None:
 @click.option("--smtp", "smtp_bind", default=None, help="HOST:PORT for the SMTP gateway")
 @click.option("--no-smtp", is_flag=True, help="do not start the SMTP gateway")
 @click.option("--no-scheduler", is_flag=True, help="do not start the scheduler")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="web worker processes (default: HUB_WEB_WORKERS, else one per core)")
 def serve(http_bind: str | None, smtp_bind: str | None, no_smtp: bool,
-          no_scheduler: bool) -> None:
-    """Run web + API, the SMTP gateway and the scheduler in one process."""
+          no_scheduler: bool, workers: int | None) -> None:
+    """Run web + API, the SMTP gateway, the scheduler and the reactors on this node."""
     from hub.serve import run
 
     run(_hub(), http_bind=http_bind, smtp_bind=smtp_bind, smtp=not no_smtp,
-        scheduler=not no_scheduler)
+        scheduler=not no_scheduler, workers=workers)
+
+
+@main.command(hidden=True)
+@click.option("--smtp", "smtp_bind", default=None, help="HOST:PORT for the SMTP gateway")
+@click.option("--no-smtp", is_flag=True, help="do not start the SMTP gateway")
+@click.option("--no-scheduler", is_flag=True, help="do not start the scheduler")
+@click.option("--ready-fd", type=int, default=None, help="file descriptor told when ready")
+def services(smtp_bind: str | None, no_smtp: bool, no_scheduler: bool,
+             ready_fd: int | None) -> None:
+    """The SMTP gateway and the scheduler alone (``hub serve --workers N`` runs this)."""
+    from hub.serve import run_services
+
+    run_services(_hub(), smtp_bind=smtp_bind, smtp=not no_smtp, scheduler=not no_scheduler,
+                 ready_fd=ready_fd)
 
 
 @main.group(invoke_without_command=True)

@@ -33,6 +33,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     max_message_bytes: int = 25 * 1024 * 1024
     web_threads: int = 8
+    # Web worker processes of ``hub serve`` (HUB_WEB_WORKERS); 0: one per core.
+    web_workers: int = 0
     secure_cookies: bool = False  # set HUB_SECURE_COOKIES=1 behind HTTPS
     # Mail authentication: "required" or "off"; "" means required when relays are set.
     mail_auth: str = ""
@@ -75,6 +77,7 @@ _ENV_NAMES = {
     "max_body_bytes": "HUB_MAX_BODY_BYTES",
     "max_message_bytes": "HUB_MAX_MESSAGE_BYTES",
     "web_threads": "HUB_WEB_THREADS",
+    "web_workers": "HUB_WEB_WORKERS",
     "secure_cookies": "HUB_SECURE_COOKIES",
     "mail_auth": "HUB_MAIL_AUTH",
     "mail_trusted_relays": "HUB_MAIL_TRUSTED_RELAYS",
@@ -91,6 +94,11 @@ def _convert(name: str, raw: Any) -> Any:
             return tuple(Path(p) for p in raw)
         return tuple(Path(p) for p in str(raw).split(":") if p)
     if name in {"max_body_bytes", "max_message_bytes", "web_threads"}:
+        return int(raw)
+    if name == "web_workers":
+        if isinstance(raw, bool) or int(raw) < 0:
+            raise ValueError(f"HUB_WEB_WORKERS is a number of processes (0: one per core), "
+                             f"not {raw!r}")
         return int(raw)
     if name == "secure_cookies":
         return str(raw).lower() in ("1", "true", "yes", "on")

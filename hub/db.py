@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from hub.writer_lock import WriterLock
 
 metadata = sa.MetaData()
 
@@ -69,6 +72,16 @@ credentials = sa.Table(
     sa.Column("revoked_at", sa.DateTime, nullable=True),
 )
 
+# Failed logins per client address and account, shared by every web process and node
+# (the throttle must not grant N times the attempts to a hub running N processes).
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last", sa.Float, nullable=False),  # epoch seconds: one clock for all nodes
+)
+
 WRITE = {"hub_write": True}
 
 
@@ -84,6 +97,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # After a restart or failover every pooled connection is dead: the pre-ping replaces
+    # one before use, and a disconnect seen mid-query drops the whole pool (SQLAlchemy's
+    # default), so the hub recovers by itself. A server that does not answer at all
+    # fails a connection attempt after connect_timeout instead of hanging the request.
+    kwargs.setdefault("connect_args", {"connect_timeout": 10})
     return sa.create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kwargs)
 
 
@@ -103,8 +121,11 @@ def _configure_sqlite(engine: Engine) -> None:
     # Writers of this process queue on a fair in-process lock rather than in SQLite's
     # busy handler, whose sleeps grow to 100 ms and make latency spiky under load.
     # The lock is held from BEGIN IMMEDIATE until the driver's commit or rollback.
+    # Other processes (web workers, reactors, the CLI) queue on a file lock likewise.
     writer = threading.Lock()
     holders: set[int] = set()
+    database = engine.url.database
+    across = WriterLock(Path(database)) if database and database != ":memory:" else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
@@ -119,7 +140,14 @@ def _configure_sqlite(engine: Engine) -> None:
             raise sqlite3.OperationalError("database is locked (writer queue timeout)")
         holders.add(proxied)
         try:
-            raw.execute("BEGIN IMMEDIATE")
+            if across is not None:
+                across.acquire(timeout=30)
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                if across is not None:
+                    across.release()
+                raise
         except BaseException:
             holders.discard(proxied)
             writer.release()
@@ -132,6 +160,8 @@ def _configure_sqlite(engine: Engine) -> None:
             finally:
                 if id(dbapi_connection) in holders:
                     holders.discard(id(dbapi_connection))
+                    if across is not None:
+                        across.release()
                     writer.release()
 
         return wrapper

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from hub.accounts.queries import actor_for_token
 from hub.actors import Actor
 from hub.bootstrap import Hub
+from hub.db_outage import RETRY_AFTER_SECONDS, database_unavailable
 from hub.domain import DomainError
 from hub.eventstore import ConcurrencyError
 
@@ -164,6 +165,13 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if database_unavailable(exc):  # a restart or failover, not this request's fault
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        " ".join(str(exc).split())[:300])
+            response = error(503, "the database is unavailable; retry shortly",
+                             retry_after=RETRY_AFTER_SECONDS)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error(500, "internal error")
 

@@ -61,6 +61,7 @@ class ProjectionRunner:
     def __init__(self, store: EventStore, projections: Iterable[Projection] = ()) -> None:
         self.store = store
         self.projections: dict[str, Projection] = {}
+        self._move: tuple[tuple[str, ...], sa.TextClause, dict[str, str]] | None = None
         for p in projections:
             self.register(p)
 
@@ -81,9 +82,44 @@ class ProjectionRunner:
         else:
             conn.execute(sa.insert(projection_positions).values(name=name, position=position))
 
+    def _move_if_in_step(self) -> tuple[sa.TextClause, dict[str, str]]:
+        """``UPDATE ... WHERE position = :at AND name IN (every projection)``, built once
+        per set of projections: an expanding IN costs more than the update itself."""
+        names = tuple(self.projections)
+        if self._move is None or self._move[0] != names:
+            binds = {f"n{i}": name for i, name in enumerate(names)}
+            statement = sa.text(
+                f"UPDATE {projection_positions.name} SET position = :to WHERE position = :at"
+                f" AND name IN ({', '.join(':' + key for key in binds)})")
+            self._move = (names, statement, binds)
+        return self._move[1], self._move[2]
+
+    def _all_in_step(self, conn: sa.Connection, new_events: Sequence[StoredEvent]) -> bool:
+        """Move every projection past ``new_events`` if each stood right before them
+        (then apply them); else leave the positions as they were and say so.
+
+        One UPDATE instead of reading the positions and then writing them, on every
+        write. No projection can already be at the last new position (those events
+        were appended by this very transaction), which is what makes the undo exact.
+        """
+        statement, binds = self._move_if_in_step()
+        first, last = new_events[0].position, new_events[-1].position
+        moved = conn.execute(statement, {**binds, "at": first - 1, "to": last})
+        if moved.rowcount != len(binds):
+            if moved.rowcount:
+                conn.execute(statement, {**binds, "at": last, "to": first - 1})
+            return False
+        for projection in self.projections.values():
+            for event in new_events:
+                if projection.handles(event):
+                    projection.apply(conn, event)
+        return True
+
     def catch_up(self, conn: sa.Connection, new_events: Sequence[StoredEvent] = ()) -> None:
         """Apply everything each projection has not seen, in the caller's transaction."""
         if not self.projections:
+            return
+        if new_events and self._all_in_step(conn, new_events):
             return
         positions = self.positions(conn)
         first_new = new_events[0].position if new_events else None

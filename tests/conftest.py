@@ -21,6 +21,11 @@ from hub_support import (  # noqa: F401  (re-exported for tests that import conf
 
 from hub.bootstrap import Hub
 
+# Servers the tests start serve with one web process unless a test asks for more
+# (``--workers N``): the gunicorn path has tests of its own, and five processes per
+# server would make the suite several times slower on two cores.
+os.environ.setdefault("HUB_WEB_WORKERS", "1")
+
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:

@@ -16,7 +16,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from hub.accounts.acl import load_access
+from hub.accounts.acl import access_mark_column, access_of, cached_access
 from hub.accounts.secrets import hash_password, hash_token, same, token_id_of, verify_password
 from hub.accounts.tables import users
 from hub.actors import Actor
@@ -25,10 +25,12 @@ from hub.eventstore import utcnow
 
 SESSION_LIFETIME = dt.timedelta(hours=12)
 
-# One query per API request: the token's hash and its (enabled) user.
+# One query per API request: the token's hash, its (enabled) user and the access mark
+# that says whether this process's copy of the user's profile is current.
 _TOKEN_LOOKUP = (
     sa.select(credentials.c.secret_hash, credentials.c.created_at, users.c.name,
-              users.c.email, users.c.role, users.c.disabled)
+              users.c.email, users.c.role, users.c.disabled,
+              access_mark_column().label("access_mark"))
     .join(users, users.c.name == credentials.c.username)
     .where(credentials.c.id == sa.bindparam("cid"), credentials.c.kind == sa.bindparam("kind"),
            credentials.c.revoked_at.is_(None))
@@ -50,7 +52,7 @@ def actor_for_user(conn: sa.Connection, name: str, source: str) -> Actor | None:
     if row is None or row.disabled:
         return None
     return Actor(name=row.name, email=row.email, role=row.role, source=source,
-                 rights=load_access(conn, row.name))
+                 rights=access_of(conn, row.name))
 
 
 def _by_secret(conn: sa.Connection, token: str, kind: str, source: str) -> Actor | None:
@@ -64,7 +66,7 @@ def _by_secret(conn: sa.Connection, token: str, kind: str, source: str) -> Actor
     if kind == "session" and row.created_at < utcnow() - SESSION_LIFETIME:
         return None
     return Actor(name=row.name, email=row.email, role=row.role, source=source,
-                 rights=load_access(conn, row.name))
+                 rights=cached_access(conn, row.name, row.access_mark))
 
 
 def authenticate_token(conn: sa.Connection, token: str, source: str = "api") -> Actor | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from hub.accounts.acl import raise_access_mark
 from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
 from hub.eventstore import StoredEvent
 from hub.projections import TableProjection
@@ -34,11 +35,19 @@ class AccountsProjection(TableProjection):
 
 
 class AccessProjection(TableProjection):
-    """Groups, members and grants: the tables every request's profile is read from."""
+    """Groups, members and grants: the tables every request's profile is read from.
+
+    Each change raises the access mark in the same transaction, which is what tells
+    every process that its cached profiles are out of date (:mod:`hub.accounts.acl`).
+    """
 
     name = "access"
     tables = (groups, group_members, acl_grants)
     prefixes = ("group-", "acl-")
+
+    def apply(self, conn: sa.Connection, event: StoredEvent) -> None:
+        super().apply(conn, event)
+        raise_access_mark(conn)
 
     def on_GroupCreated(self, conn: sa.Connection, e: StoredEvent) -> None:
         conn.execute(sa.insert(groups).values(name=e.data["name"],

@@ -22,6 +22,7 @@ from aiosmtpd.smtp import SMTP
 
 from hub.background import BackgroundLoop
 from hub.bootstrap import Hub
+from hub.db_outage import database_unavailable
 from hub.mail import inbox
 from hub.mail.messages import address_book
 from hub.mail.outbound import OutboxSender
@@ -91,6 +92,7 @@ class InboxWorker:
         self.loop = BackgroundLoop("hub-mail-in", self._step, interval=interval,
                                    wakeup=wakeup, join_timeout=30)
         self._checked = 0.0
+        self.unfinished: list[inbox.InboxItem] = []
 
     def start(self) -> None:
         self.loop.start()
@@ -99,12 +101,22 @@ class InboxWorker:
         self.loop.stop()
 
     def run_once(self, limit: int = 50, ids: list[int] | None = None) -> int:
-        items = inbox.claim(self.hub, limit, ids)
+        # Messages claimed but not finished when the database went away are still leased
+        # to this worker: it does them again (idempotently) before claiming more.
+        items = self.unfinished if self.unfinished and ids is None else inbox.claim(
+            self.hub, limit, ids)
+        self.unfinished = items
         outcomes = []
-        for item in items:
-            state, result, error, message_id = self.pipeline.process(item)
-            outcomes.append((item.id, state, result, error, message_id))
-        inbox.finish(self.hub, outcomes)
+        try:
+            for item in items:
+                state, result, error, message_id = self.pipeline.process(item)
+                outcomes.append((item.id, state, result, error, message_id))
+            inbox.finish(self.hub, outcomes)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                self.unfinished = []  # the rows go back to the inbox when their lease ends
+            raise
+        self.unfinished = []
         return len(items)
 
     def _step(self) -> bool:

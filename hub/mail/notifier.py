@@ -112,11 +112,13 @@ class MailNotifier:
             wakeup.set()
 
     def _messages(self, hub: Hub, conn: sa.Connection, event: StoredEvent) -> list[Outgoing]:
-        ticket_id = int(event.stream_id.split("-", 1)[1])
-        ticket = tq.state_at(conn, hub.store, ticket_id, to_position=event.position)
+        # The ticket as it was at this event, from one read of its stream; a ticket's
+        # first event needs none (the stream up to it is the event itself).
+        stream = [event] if event.version == 1 else hub.store.read_stream(
+            conn, event.stream_id, to_position=event.position)
+        ticket = tq.state_of(stream)
         if ticket is None:
             return []
-        stream = hub.store.read_stream(conn, event.stream_id, to_position=event.position)
         plan = self._plan(conn, event, ticket)
         if plan is None:
             return []

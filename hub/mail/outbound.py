@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from hub.background import BackgroundLoop
 from hub.bootstrap import Hub
 from hub.db import WRITE
+from hub.db_outage import database_unavailable
 from hub.eventstore import utcnow
 from hub.mail.inbox import lease_holder
 from hub.mail.tables import mail_autoreplies, mail_outbox
@@ -75,6 +76,11 @@ class OutboxSender:
         self.loop = BackgroundLoop("hub-mail-out", lambda: self.send_due() > 0,
                                    interval=interval, wakeup=wakeup)
         self._warned = False
+        # While the database is away: rows this sender leased and has not sent yet,
+        # and outcomes (sent, rescheduled) it could not write. Both go first next time,
+        # so an outage neither delays a row until its lease ends nor sends one twice.
+        self.unfinished: list[Any] = []
+        self.unwritten: list[tuple[int, dict[str, Any]]] = []
 
     @property
     def holder(self) -> str:
@@ -94,19 +100,29 @@ class OutboxSender:
                 log.warning("no smarthost configured (HUB_SMARTHOST): outgoing mail is queued")
                 self._warned = True
             return 0
-        rows = self._claim(limit)
+        while self.unwritten:
+            self._write(*self.unwritten[0])
+            self.unwritten.pop(0)
+        rows = self.unfinished or self._claim(limit)
         if not rows:
             return 0
+        self.unfinished = list(rows)
         host, port = split_hostport(smarthost)
         try:
             client = smtplib.SMTP(host, port, timeout=30)
         except OSError as exc:
+            self.unfinished = []
             for row in rows:
                 self._reschedule(row, f"smarthost {smarthost} unreachable: {exc}")
             return 0
         try:
-            for row in rows:
-                self._send_one(client, row)
+            while self.unfinished:  # a render that needs the database may raise (outage)
+                self._send_one(client, self.unfinished[0])
+                self.unfinished.pop(0)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                self.unfinished = []  # the rows go back to the outbox when their lease ends
+            raise
         finally:
             try:
                 client.quit()
@@ -125,6 +141,8 @@ class OutboxSender:
                                  message_id=row.message_id, envelope_from=row.envelope_from,
                                  context=row.context)
         except Exception as exc:
+            if database_unavailable(exc):
+                raise  # not the message's fault: it is rendered again later
             log.exception("outgoing mail %s cannot be rendered", row.id)
             self._update(row.id, state="failed", last_error=f"render: {exc}"[:2000],
                          locked_until=None)
@@ -166,7 +184,16 @@ class OutboxSender:
 
     def _update(self, row_id: int, **values: Any) -> None:
         """End this sender's lease on a row with its outcome (a no-op once another
-        sender took the row over after the lease expired)."""
+        sender took the row over after the lease expired); kept for later while the
+        database is unavailable."""
+        try:
+            self._write(row_id, values)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            self.unwritten.append((row_id, values))
+
+    def _write(self, row_id: int, values: dict[str, Any]) -> None:
         with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
             conn.execute(sa.update(mail_outbox).where(
                 mail_outbox.c.id == row_id,

@@ -28,6 +28,7 @@ from hub.accounts.queries import actor_for_email
 from hub.actors import Actor, system_actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
+from hub.db_outage import database_unavailable
 from hub.domain import DomainError, NotFoundError, PermissionDeniedError
 from hub.eventstore import utcnow
 from hub.mail import messages
@@ -70,7 +71,8 @@ class Pipeline:
         self.book = messages.address_book(hub)
 
     def process(self, item: InboxItem) -> Outcome:
-        """Never raises: the outcome is ``(state, result, error, message_id)``."""
+        """The outcome ``(state, result, error, message_id)``; raises only when the
+        database is unavailable (``hub.db_outage``), never parking mail for that."""
         message_id = None
         mask = RunMask("")
         raw: bytes | None = None
@@ -86,6 +88,8 @@ class Pipeline:
             error = mask(exc.message)
             log.warning("inbound mail %s refused: %s", item.id, error)
         except Exception as exc:
+            if database_unavailable(exc):
+                raise  # nothing is wrong with the message: it is processed again later
             error = mask(f"{type(exc).__name__}: {exc}")
             log.error("inbound mail %s could not be processed: %s", item.id, error,
                       exc_info=not mask.secrets)

@@ -22,6 +22,7 @@ from hub.domain import PermissionDeniedError, StateConflictError
 from hub.eventstore import ConcurrencyError, utcnow
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.ops import ticketing as t
+from hub.ops.alert_states import AlertStates
 from hub.ops.alerts.keepalived import summarise_vrrp
 from hub.ops.alerts.routing import default_priority, route
 from hub.ops.alerts.signal import AlertSignal
@@ -55,10 +56,11 @@ class AlertHandlers:
 
     def __init__(self, config: OpsConfig) -> None:
         self.config = config
+        self.states = AlertStates()
 
     def receive_alert(self, cmd: ReceiveAlert, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         signal = cmd.signal
-        alert = uow.get(Alert, signal.object_key, must_exist=False)
+        alert = self.states.load(uow, signal.object_key)
         at = signal_time(signal)
         chosen = route(signal, self.config.rules, self.config.default_queue)
 
@@ -213,6 +215,7 @@ class AlertHandlers:
 def register(bus: MessageBus, config: OpsConfig) -> AlertHandlers:
     handlers = AlertHandlers(config)
     bus.register(ReceiveAlert, handlers.receive_alert)
+    bus.subscribe(lambda event: handlers.states.advance(bus.engine, event))
     bus.register(RecordAlertAck, handlers.record_ack)
     bus.register(ReviewFlapping, handlers.review_flapping)
     bus.register(AcknowledgeAlert, handlers.acknowledge)

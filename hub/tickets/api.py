@@ -19,6 +19,7 @@ from hub.httpapi import (
 )
 from hub.tickets import commands as c
 from hub.tickets import queries as q
+from hub.tickets import written
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
 
@@ -59,10 +60,30 @@ def _idempotency_key() -> str | None:
     return f"api:{g.actor.name}:{key}"
 
 
+def _handle(command: Any, *, idempotent: bool = False) -> Any:
+    """Run a ticket command; the states it wrote are kept for :func:`_ticket_response`."""
+    with written.collecting() as states:
+        result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key()
+                                     if idempotent else None)
+    g.ticket_states = states
+    return result
+
+
+def _just_written(ticket_id: int) -> dict[str, Any] | None:
+    """The public ticket from the state this request's command wrote, when that is what
+    the read model would answer: staff (no fields hidden), not merged, visible."""
+    state = g.get("ticket_states", {}).get(ticket_id)
+    if state is None or not g.actor.is_staff or state["merged_into"] is not None:
+        return None
+    stored = written.as_stored(state)
+    return q.public_view(stored, staff=True) if q.can_see(g.actor, stored) else None
+
+
 def _ticket_response(ticket_id: int, status: int = 200) -> Response:
-    hub = hub_of()
-    with hub.engine.connect() as conn:
-        ticket = q.get_ticket(conn, g.actor, ticket_id)
+    ticket = _just_written(ticket_id)
+    if ticket is None:
+        with hub_of().engine.connect() as conn:
+            ticket = q.get_ticket(conn, g.actor, ticket_id)
     response = jsonify(ticket)
     response.status_code = status
     response.headers["ETag"] = etag_of(ticket["version"])
@@ -83,7 +104,7 @@ def create_ticket() -> Response:
         cc=body.get("cc"), admincc=body.get("admincc"), priority=body.get("priority"),
         due=body.get("due"), fields=fields, owner=body.get("owner"), status=body.get("status"),
     )
-    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    result = _handle(command, idempotent=True)
     response = _ticket_response(result["id"], 201)
     response.headers["Location"] = f"/api/v1/tickets/{result['id']}"
     return response
@@ -125,7 +146,7 @@ def patch_ticket(ticket_id: int) -> Response:
         subject=body.get("subject"), due=body.get("due"), due_set="due" in body,
         fields=body.get("fields"), force=force,
     )
-    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    result = _handle(command, idempotent=True)
     return _ticket_response(result["id"])
 
 
@@ -133,7 +154,7 @@ def _message(ticket_id: int, kind: type[c.Correspond] | type[c.Comment]) -> Resp
     body = json_body()
     _reject_unknown(body, {"body"})
     command = kind(ticket_id=ticket_id, body=_text(body, "body"))
-    result = hub_of().bus.handle(command, g.actor, idempotency_key=_idempotency_key())
+    result = _handle(command, idempotent=True)
     return _ticket_response(result["id"], 201)
 
 
@@ -166,7 +187,7 @@ def owner(ticket_id: int) -> Response:
     if action not in ("take", "untake", "steal", "assign"):
         raise BadRequestError("action is one of take, untake, steal, assign")
     command = c.ChangeOwner(ticket_id=ticket_id, how=action, owner=body.get("owner"))
-    result = hub_of().bus.handle(command, g.actor)
+    result = _handle(command)
     return _ticket_response(result["id"])
 
 
@@ -177,7 +198,7 @@ def watchers(ticket_id: int) -> Response:
     _reject_unknown(body, {"role", "address", "remove"})
     command = c.ChangeWatcher(ticket_id=ticket_id, role=_text(body, "role"),
                               address=_text(body, "address"), add=not _flag(body, "remove"))
-    result = hub_of().bus.handle(command, g.actor)
+    result = _handle(command)
     return _ticket_response(result["id"])
 
 
@@ -191,7 +212,7 @@ def links(ticket_id: int) -> Response:
         raise BadRequestError("'target' must be a ticket number")
     command = c.LinkTickets(ticket_id=ticket_id, kind=_text(body, "kind"), target=target,
                             add=not _flag(body, "remove"))
-    result = hub_of().bus.handle(command, g.actor)
+    result = _handle(command)
     return _ticket_response(result["id"])
 
 
@@ -203,7 +224,7 @@ def merge(ticket_id: int) -> Response:
     into = body.get("into")
     if isinstance(into, bool) or not isinstance(into, int):
         raise BadRequestError("'into' must be a ticket number")
-    result = hub_of().bus.handle(c.MergeTickets(ticket_id=ticket_id, into=into), g.actor)
+    result = _handle(c.MergeTickets(ticket_id=ticket_id, into=into))
     return _ticket_response(result["id"])
 
 
@@ -218,7 +239,7 @@ def time_worked(ticket_id: int) -> Response:
     if body.get("user") is not None and not isinstance(body["user"], str):
         raise BadRequestError("'user' must be a user name")
     command = c.RecordTime(ticket_id=ticket_id, minutes=minutes, user=body.get("user"))
-    result = hub_of().bus.handle(command, g.actor)
+    result = _handle(command)
     return _ticket_response(result["id"])
 
 

@@ -198,11 +198,13 @@ def queue_usable(uow: UnitOfWork, name: str) -> bool:
 
 
 def is_active(uow: UnitOfWork, ticket_id: int) -> bool:
-    """Whether the ticket exists and is in an active status of its queue's lifecycle."""
+    """Whether the ticket exists and is in an active status of its queue's lifecycle
+    (the queue's settings from the per-version cache, not a replay of its stream)."""
     from hub.domain import NotFoundError
+    from hub.tickets import handlers
 
     try:
         ticket = load_ticket(uow, ticket_id)
-        return load_queue(uow, ticket.queue).lifecycle.is_active(ticket.status)
+        return handlers.queue_spec(uow, ticket.queue).lifecycle.is_active(ticket.status)
     except NotFoundError:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,6 +37,10 @@ def load_queue(uow: UnitOfWork, name: str) -> Queue:
 
 
 _SPECS: dict[tuple[int, str], tuple[int, QueueSpec, bool]] = {}
+# What queue_spec found in one unit of work, so a command that asks again (an alert's
+# "is the ticket active?", then its note) costs no second version query.
+_SEEN_SPECS: weakref.WeakKeyDictionary[UnitOfWork, dict[str, tuple[int, QueueSpec, bool]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
@@ -47,15 +52,19 @@ def queue_spec(uow: UnitOfWork, name: str) -> QueueSpec:
         if not cached.exists or cached.disabled:
             raise NotFoundError(f"queue {name} not found")
         return cached.spec
-    version = uow.stream_version(stream_id)
-    key = (uow.engine_key, stream_id)  # one process may serve several hubs (tests, benches)
-    hit = _SPECS.get(key)
-    if hit is None or hit[0] != version:
-        queue = load_queue(uow, name) if version else None
-        if queue is None:
-            raise NotFoundError(f"queue {name} not found")
-        hit = (version, queue.spec, queue.disabled)
-        _SPECS[key] = hit
+    seen = _SEEN_SPECS.setdefault(uow, {})
+    hit = seen.get(stream_id)
+    if hit is None:
+        version = uow.stream_version(stream_id)
+        key = (uow.engine_key, stream_id)  # one process may serve several hubs (tests)
+        hit = _SPECS.get(key)
+        if hit is None or hit[0] != version:
+            queue = load_queue(uow, name) if version else None
+            if queue is None:
+                raise NotFoundError(f"queue {name} not found")
+            hit = (version, queue.spec, queue.disabled)
+            _SPECS[key] = hit
+        seen[stream_id] = hit
     if hit[2]:
         raise NotFoundError(f"queue {name} not found")
     return hit[1]

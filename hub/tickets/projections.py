@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from hub.eventstore import StoredEvent
 from hub.projections import TableProjection
+from hub.tickets import written
 from hub.tickets.snapshot import advance
 from hub.tickets.tables import queues, ticket_watchers, tickets
 
@@ -56,6 +57,7 @@ class TicketsProjection(TableProjection):
             conn.execute(_INSERT_ROW, {"id": ticket_id, **values})
         else:
             conn.execute(_UPDATE_ROW, {"tid": ticket_id, **values})
+        written.note(ticket_id, state)
         if before is None or before["watchers"] != state["watchers"]:
             self._sync_watchers(conn, ticket_id, state["watchers"], fresh=before is None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,7 @@ __all__ = [
     "resolve_id",
     "search_page",
     "state_at",
+    "state_of",
     "statuses_of",
     "ticket_as_of",
     "ticket_brief",
@@ -241,6 +242,16 @@ def state_at(conn: sa.Connection, store: EventStore, ticket_id: int,
     ticket = Ticket(str(int(ticket_id)))
     ticket.replay(store.read_stream(conn, Ticket.stream_id_for(int(ticket_id)),
                                     to_position=to_position))
+    return snapshot(ticket) if ticket.exists else None
+
+
+def state_of(stream: Sequence[StoredEvent]) -> dict[str, Any] | None:
+    """The snapshot the given events of one ticket's stream (in version order, from
+    its first) replay to: :func:`state_at` for a caller that holds them already."""
+    if not stream:
+        return None
+    ticket = Ticket(stream[0].stream_id.split("-", 1)[1])
+    ticket.replay(stream)
     return snapshot(ticket) if ticket.exists else None
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
-from threading import Lock
 from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
@@ -29,6 +26,7 @@ from hub.accounts.queries import actor_for_session, authenticate_password
 from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
+from hub.webkit.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
 
@@ -39,80 +37,6 @@ def hub_of() -> Hub:
     return cast(Hub, current_app.extensions["hub"])
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class _Failures:
-    count: int = 0
-    last: float = 0.0
-
-
-@dataclass(frozen=True)
-class Limit:
-    """``free`` failures pass; then each attempt waits a doubling delay, up to ``cap``."""
-
-    free: int
-    cap: float
-
-
-# Per client address, per account from one address, and per account from anywhere:
-# failures from one address never hold up another address's logins, and an
-# account attacked from many addresses is slowed (bounded), never locked for good.
-LIMITS = {"ip": Limit(5, 900.0), "acct-ip": Limit(5, 900.0), "acct": Limit(20, 900.0)}
-MAX_FAILURES = LIMITS["ip"].free
-FORGET_AFTER = 3600.0
-MAX_KEYS = 100_000
-
-
-class LoginThrottle:
-    """Growing delays after repeated failed logins, answered as 429 with Retry-After."""
-
-    def __init__(self) -> None:
-        self.failures: dict[str, _Failures] = {}
-        self.lock = Lock()
-
-    @staticmethod
-    def keys(username: str, client: str) -> dict[str, str]:
-        return {"ip": f"ip:{client}", "acct-ip": f"acct-ip:{username}@{client}",
-                "acct": f"acct:{username}"}
-
-    def retry_after(self, keys: dict[str, str]) -> float:
-        """Seconds until another attempt is allowed (0: allowed now)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self.lock:
-            for kind, key in keys.items():
-                entry = self.failures.get(key)
-                limit = LIMITS[kind]
-                if entry is None or entry.count < limit.free:
-                    continue
-                delay = min(limit.cap, 2.0 ** (entry.count - limit.free + 1))
-                wait = max(wait, entry.last + delay - now)
-        return max(wait, 0.0)
-
-    def failed(self, keys: dict[str, str]) -> None:
-        now = time.monotonic()
-        with self.lock:
-            if len(self.failures) > MAX_KEYS:
-                self.failures = {k: v for k, v in self.failures.items()
-                                 if now - v.last < FORGET_AFTER}
-            for key in keys.values():
-                entry = self.failures.get(key)
-                if entry is None or now - entry.last > FORGET_AFTER:
-                    entry = self.failures[key] = _Failures()
-                entry.count += 1
-                entry.last = now
-
-    def succeeded(self, keys: dict[str, str]) -> None:
-        """The account's counters restart; the address earns back only half of its
-        failures, so logging in to one's own account between guesses at others
-        still runs into the address's delays."""
-        with self.lock:
-            self.failures.pop(keys["acct-ip"], None)
-            self.failures.pop(keys["acct"], None)
-            entry = self.failures.get(keys["ip"])
-            if entry is not None:
-                entry.count //= 2
 
 
 throttle = LoginThrottle()
@@ -179,8 +103,9 @@ def login() -> Any:
         return render_template("login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip().lower()[:200]
     password = request.form.get("password", "")[:1000]
+    engine = hub_of().engine
     keys = throttle.keys(username, request.remote_addr or "unknown")
-    wait = throttle.retry_after(keys)
+    wait = throttle.retry_after(engine, keys)
     if wait > 0:
         flash("Too many failed logins; wait a little and try again.", "error")
         page = render_template("login.html", next=request.form.get("next", ""))
@@ -188,10 +113,10 @@ def login() -> Any:
     with hub_of().engine.connect() as conn:
         actor = authenticate_password(conn, username, password)
     if actor is None:
-        throttle.failed(keys)
+        throttle.failed(engine, keys)
         flash("Wrong user name or password.", "error")
         return render_template("login.html", next=request.form.get("next", "")), 401
-    throttle.succeeded(keys)
+    throttle.succeeded(engine, keys)
     with hub_of().engine.connect().execution_options(**WRITE) as conn, conn.begin():
         token = open_session(conn, actor.name)
     session.clear()

@@ -73,14 +73,25 @@ class Cluster:
         """SIGKILL the node and its reactor child: no clean shutdown, no unlock."""
         proc = self.nodes[node].proc
         assert proc is not None
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        for pid in children:
-            os.kill(int(pid), signal.SIGKILL)
-        proc.send_signal(signal.SIGKILL)
+        kill9_tree(proc.pid)
         proc.wait(10)
 
     def log(self, node: str) -> str:
         return (self.nodes[node].data_dir / "serve.log").read_text(errors="replace")
+
+
+def kill9_tree(pid: int) -> None:
+    """SIGKILL a process and its children (reactors, web workers), children first, so
+    none of them gets the chance to hand anything over cleanly."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children.extend(int(c) for c in (task / "children").read_text().split())
+        except FileNotFoundError:  # a thread that just ended
+            continue
+    for child in children:
+        os.kill(child, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:

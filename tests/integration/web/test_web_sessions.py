@@ -70,7 +70,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ROOT.Serv
            "HUB_SECRET_KEY": "test-secret", "HUB_MAIL_DOMAIN": "hub.test",
            "HUB_DATABASE_URL": ""}
     srv = ROOT.Server(tmp / "var", env)
-    srv.start("--no-scheduler", "--no-smtp")
+    # Two web processes: the login throttle's counts are shared through the database.
+    srv.start("--no-scheduler", "--no-smtp", "--workers", "2")
     try:
         yield srv, hub
     finally:
