@@ -13,14 +13,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from waitress.server import create_server
 
 from hub import create_app, features
 from hub.bootstrap import Hub
+from hub.mail.queries import startup_banner
 from hub.reactors import ReactorWorker, start_position
-from hub.setup import initialise
+from hub.setup import describe_demo, initialise
 
 log = logging.getLogger("hub.serve")
 PR_SET_PDEATHSIG = 1
@@ -34,6 +36,9 @@ def split_bind(value: str) -> tuple[str, int]:
 def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         smtp: bool = True, scheduler: bool = True) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if http_bind:  # links in mail (HUB_BASE_URL's default) name the address really served
+        os.environ["HUB_HTTP"] = http_bind  # for the child processes too
+        hub.settings = replace(hub.settings, http_bind=http_bind)
     result = initialise(hub, os.environ.get("HUB_ADMIN_PASSWORD") or None)
     if result.admin_password is not None:
         if os.environ.get("HUB_ADMIN_PASSWORD"):
@@ -41,6 +46,9 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         else:
             print(f"created user admin with password: {result.admin_password} (shown once)",
                   flush=True)
+    demo = describe_demo(result, f"http://{hub.settings.http_bind}")
+    if demo:
+        print(demo, flush=True)
     stops: list[Callable[[], None]] = []
     for reactor in hub.reactors:
         # Positions of new reactors are set here, before any request is served, so the
@@ -64,6 +72,8 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     print(f"OpsHub web and API on http://{host}:{port}", flush=True)
+    for line in startup_banner(hub, (smtp_bind or hub.settings.smtp_bind) if smtp else None):
+        print(line, flush=True)
     try:
         server.run()
     except (OSError, ValueError):
