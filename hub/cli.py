@@ -13,6 +13,8 @@ import click
 from hub.accounts import commands as ac
 from hub.actors import system_actor
 from hub.bootstrap import Hub, bootstrap
+from hub.clierrors import HubCommands, ensure_bindable
+from hub.clitable import echo_table
 from hub.domain import DomainError
 
 
@@ -30,7 +32,7 @@ def _fail(exc: DomainError) -> None:
     raise click.ClickException(exc.message) from exc
 
 
-@click.group()
+@click.group(cls=HubCommands)
 def main() -> None:
     """OpsHub: tickets, wiki, alerts and runbooks on one event store."""
 
@@ -38,9 +40,10 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Migrate the database and create the General queue and an admin (idempotent)."""
-    from hub.setup import initialise
+    from hub.setup import describe_demo, initialise
 
-    result = initialise(_hub(), os.environ.get("HUB_ADMIN_PASSWORD") or None)
+    hub = _hub()
+    result = initialise(hub, os.environ.get("HUB_ADMIN_PASSWORD") or None)
     if result.created_queue:
         click.echo("created queue General")
     if result.admin_password is not None:
@@ -48,7 +51,11 @@ def init() -> None:
             click.echo("created user admin (password from HUB_ADMIN_PASSWORD)")
         else:
             click.echo(f"created user admin with password: {result.admin_password}")
-            click.echo("(shown once; change it after logging in)")
+            click.echo("(shown once; change it with `hub user passwd admin` or on "
+                       "/admin/users/admin)")
+    demo = describe_demo(result, f"http://{hub.settings.http_bind}")
+    if demo:
+        click.echo(demo)
     click.echo("database ready")
 
 
@@ -64,7 +71,11 @@ def serve(http_bind: str | None, smtp_bind: str | None, no_smtp: bool,
     """Run web + API, the SMTP gateway, the scheduler and the reactors on this node."""
     from hub.serve import run
 
-    run(_hub(), http_bind=http_bind, smtp_bind=smtp_bind, smtp=not no_smtp,
+    hub = _hub()
+    ensure_bindable(http_bind or hub.settings.http_bind, "--http")
+    if not no_smtp:
+        ensure_bindable(smtp_bind or hub.settings.smtp_bind, "--smtp")
+    run(hub, http_bind=http_bind, smtp_bind=smtp_bind, smtp=not no_smtp,
         scheduler=not no_scheduler, workers=workers)
 
 
@@ -98,15 +109,13 @@ def reactors_failures() -> None:
     from hub.reactor_failures import parked
 
     items = parked(_hub())
-    rows = [(f"{p.reactor}:{p.position}", p.reactor, str(p.position),
-             p.event.type if p.event else "?", str(p.ticket_id or ""), str(p.attempts),
+    rows = [(f"{p.reactor}:{p.position}", p.reactor, p.position,
+             p.event.type if p.event else "?", p.ticket_id or "", p.attempts,
              " ".join(p.error.split())[:80], p.at.isoformat(timespec="seconds"))
             for p in items]
     head = ("ID", "REACTOR", "POSITION", "EVENT", "TICKET", "ATTEMPTS", "ERROR", "WHEN")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for row in [head, *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    click.echo(f"{len(items)} parked")
+    echo_table(head, rows, empty="no parked reactions", footer=f"{len(items)} parked",
+               flexible=["ERROR"])
 
 
 @reactors.command("retry")
@@ -156,26 +165,6 @@ def config_check() -> None:
         click.echo(str(exc))
         sys.exit(1)
     click.echo("OK")
-
-
-@main.group()
-def user() -> None:
-    """Manage user accounts."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--email", required=True)
-@click.option("--role", type=click.Choice(["admin", "staff", "customer"]), required=True)
-@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def user_add(name: str, email: str, role: str, password_stdin: bool) -> None:
-    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    try:
-        _hub().bus.handle(ac.CreateUser(name=name, email=email, role=role, password=password),
-                          system_actor("cli", os.environ.get("USER", "cli")))
-    except DomainError as exc:
-        _fail(exc)
-    click.echo(f"created {role} {name} <{email.lower()}>")
 
 
 @main.group()

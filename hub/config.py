@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Settings:
     secret_key: str = ""
     mail_domain: str = "hub.localhost"
     smarthost: str = ""
+    # Where links in outgoing mail point (HUB_BASE_URL); "" means http://<http_bind>.
+    base_url: str = ""
     ticket_tag: str = "hub"
     backup_root: Path = Path("./var/backups")
     restore_targets: tuple[Path, ...] = ()
@@ -44,6 +47,8 @@ class Settings:
     mail_input_encodings: tuple[str, ...] = ("utf-8", "cp1252", "iso-8859-1")
     # Names this node in logs, /healthz and node-local positions (HUB_NODE_NAME).
     node_name: str = field(default_factory=socket.gethostname)
+    # IANA zone that pages show times in unless a viewer chose their own (HUB_TIMEZONE).
+    timezone: str = "UTC"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -51,6 +56,12 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def public_url(self) -> str:
+        """The web address people reach the hub at, without a trailing slash: what every
+        link in outgoing mail starts with (HUB_BASE_URL, else ``http://<http bind>``)."""
+        return (self.base_url or f"http://{self.http_bind}").rstrip("/")
 
     @property
     def mail_auth_required(self) -> bool:
@@ -69,6 +80,7 @@ _ENV_NAMES = {
     "secret_key": "HUB_SECRET_KEY",
     "mail_domain": "HUB_MAIL_DOMAIN",
     "smarthost": "HUB_SMARTHOST",
+    "base_url": "HUB_BASE_URL",
     "ticket_tag": "HUB_TICKET_TAG",
     "backup_root": "HUB_BACKUP_ROOT",
     "restore_targets": "HUB_RESTORE_TARGETS",
@@ -83,6 +95,7 @@ _ENV_NAMES = {
     "mail_trusted_relays": "HUB_MAIL_TRUSTED_RELAYS",
     "mail_input_encodings": "HUB_MAIL_INPUT_ENCODINGS",
     "node_name": "HUB_NODE_NAME",
+    "timezone": "HUB_TIMEZONE",
 }
 
 
@@ -102,6 +115,8 @@ def _convert(name: str, raw: Any) -> Any:
         return int(raw)
     if name == "secure_cookies":
         return str(raw).lower() in ("1", "true", "yes", "on")
+    if name == "base_url":
+        return _base_url(str(raw))
     if name == "mail_auth":
         mode = str(raw).strip().lower()
         if mode not in ("", "required", "off"):
@@ -115,10 +130,29 @@ def _convert(name: str, raw: Any) -> Any:
         if not names:
             raise ValueError("HUB_MAIL_INPUT_ENCODINGS names no charset")
         return names
+    if name == "timezone":
+        zone = str(raw).strip()
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"HUB_TIMEZONE is an IANA zone such as Europe/Berlin, not {raw!r}"
+                             ) from exc
+        return zone
     if name == "mail_trusted_relays":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
     return raw
+
+
+def _base_url(raw: str) -> str:
+    """An absolute http(s) URL: a relative or schemeless one would make dead links in mail."""
+    url = raw.strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if url and (not sep or scheme.lower() not in ("http", "https") or not rest
+                or rest.startswith("/") or any(c.isspace() for c in url)):
+        raise ValueError(f"HUB_BASE_URL must be an absolute http:// or https:// URL, "
+                         f"not {raw!r}")
+    return url
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -149,6 +183,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
             values[name] = _convert(name, env[var])
     if "backup_root" not in values and "data_dir" in values:
         values["backup_root"] = values["data_dir"] / "backups"
+    if "restore_targets" not in values:  # restores may always land inside the data dir
+        values["restore_targets"] = (values.get("data_dir", Settings.data_dir) / "restores",)
     settings = Settings(**values, extra=extra)
     settings = replace(settings, **{k: _convert(k, v) for k, v in overrides.items()})
     if not settings.secret_key:
@@ -224,7 +260,6 @@ IMAP = Table({"host": STR, "port": INT, "username": STR, "password_file": STR,
               "poll_interval": NUM},
              required=("host", "username"))
 SCHEMA: dict[str, Any] = {
-    "base_url": STR,
     "alert_default_queue": STR,
     "alert_routes": ListOf(ROUTE),
     "alerts": Table({"routes": ListOf(ROUTE)}),

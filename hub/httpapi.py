@@ -147,24 +147,54 @@ def api_auth(fn: F) -> F:
     return cast(F, wrapper)
 
 
+#: ``app.extensions`` key of the function that draws an HTML error page for browsers.
+HTML_ERROR_PAGE = "hub.html_error_page"
+HtmlErrorPage = Callable[[int, str], Any]
+
+
+def set_html_error_page(app: Flask, page: HtmlErrorPage) -> None:
+    """Let the pages' feature draw errors for browsers: ``page(status, message)`` returns
+    a response. JSON paths (``/api/``, ``/healthz``, JSON clients) keep JSON errors."""
+    app.extensions[HTML_ERROR_PAGE] = page
+
+
+def _html_error(status: int, message: str) -> Any:
+    """The styled page for a browser, or None for JSON clients (or if drawing it fails)."""
+    page = current_app.extensions.get(HTML_ERROR_PAGE)
+    if page is None or wants_json():
+        return None
+    try:
+        return page(status, message)
+    except Exception:  # an error page must never turn into a second, bare error
+        log.exception("the error page for %s failed", status)
+        return None
+
+
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> Response:
-        return error(exc.status, exc.message, **exc.details)
+    def _domain(exc: DomainError) -> Any:
+        page = _html_error(exc.status, exc.message)
+        return error(exc.status, exc.message, **exc.details) if page is None else page
 
     @app.errorhandler(ConcurrencyError)
-    def _concurrency(exc: ConcurrencyError) -> Response:
+    def _concurrency(exc: ConcurrencyError) -> Any:
+        page = _html_error(409, "It changed meanwhile; reload and try again.")
+        if page is not None:
+            return page
         return error(409, "the object changed concurrently; reload and retry",
                      version=exc.actual)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response | HTTPException:
-        if not wants_json():
+    def _http(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400 or exc.response is not None:
             return exc
+        if not wants_json():
+            page = _html_error(exc.code, exc.description or exc.name)
+            return exc if page is None else page
         return error(exc.code or 500, exc.description or exc.name)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Any:
         if database_unavailable(exc):  # a restart or failover, not this request's fault
             log.warning("database unavailable on %s %s: %s", request.method, request.path,
                         " ".join(str(exc).split())[:300])
@@ -173,7 +203,8 @@ def install_error_handlers(app: Flask) -> None:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error(500, "internal error")
+        page = _html_error(500, "Something went wrong on our side; it has been logged.")
+        return error(500, "internal error") if page is None else page
 
 
 def wants_json() -> bool:

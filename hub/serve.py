@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from waitress.server import create_server
@@ -27,8 +28,9 @@ from waitress.server import create_server
 from hub import create_app, features
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.mail.queries import startup_banner
 from hub.reactors import ReactorWorker, start_position
-from hub.setup import initialise
+from hub.setup import describe_demo, initialise
 
 log = logging.getLogger("hub.serve")
 PR_SET_PDEATHSIG = 1
@@ -49,6 +51,9 @@ def web_worker_count(settings: Settings, requested: int | None = None) -> int:
 def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         smtp: bool = True, scheduler: bool = True, workers: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if http_bind:  # links in mail (HUB_BASE_URL's default) name the address really served
+        os.environ["HUB_HTTP"] = http_bind  # for the child processes too
+        hub.settings = replace(hub.settings, http_bind=http_bind)
     result = initialise(hub, os.environ.get("HUB_ADMIN_PASSWORD") or None)
     if result.admin_password is not None:
         if os.environ.get("HUB_ADMIN_PASSWORD"):
@@ -56,6 +61,11 @@ def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         else:
             print(f"created user admin with password: {result.admin_password} (shown once)",
                   flush=True)
+    demo = describe_demo(result, f"http://{hub.settings.http_bind}")
+    if demo:
+        print(demo, flush=True)
+    for line in startup_banner(hub, (smtp_bind or hub.settings.smtp_bind) if smtp else None):
+        print(line, flush=True)
     for reactor in hub.reactors:
         # Positions of new reactors are set here, before any request is served, so the
         # child process starting up a moment later misses no event.

@@ -10,6 +10,7 @@ from hub.accounts.queries import any_admin
 from hub.actors import system_actor
 from hub.bootstrap import Hub
 from hub.migrate import upgrade
+from hub.runbooks.commands import install_demo as install_runbook_demo
 from hub.tickets import commands as tc
 from hub.tickets.queries import find_queue
 from hub.wiki.commands import install_demo
@@ -19,6 +20,7 @@ from hub.wiki.commands import install_demo
 class InitResult:
     created_queue: bool
     admin_password: str | None
+    demo_runbooks: tuple[str, ...] = ()  # the demo runbooks created now (first start)
 
 
 def initialise(hub: Hub, admin_password: str | None = None) -> InitResult:
@@ -41,4 +43,19 @@ def initialise(hub: Hub, admin_password: str | None = None) -> InitResult:
                                      display_name="Administrator", password=password),
                        actor, idempotency_key="init:user:admin")
     install_demo(hub)
-    return InitResult(created_queue=not has_queue, admin_password=password)
+    created = install_runbook_demo(hub)
+    runbooks = tuple(t for t in DEMO_RUNBOOKS if t in created)
+    return InitResult(created_queue=not has_queue, admin_password=password,
+                      demo_runbooks=runbooks)
+
+
+#: Runbooks ``hub init`` creates; the first runs to the end with no configuration.
+DEMO_RUNBOOKS = ("Runbooks.RestoreWebConfig", "Runbooks.DrainWebNode")
+
+
+def describe_demo(result: InitResult, base_url: str) -> str | None:
+    """The line ``hub init`` and ``hub serve`` print when they created the demo runbooks."""
+    if not result.demo_runbooks:
+        return None
+    return (f"created demo runbooks {', '.join(result.demo_runbooks)}: open a ticket, then "
+            f"{base_url}/runbooks (RestoreWebConfig runs to the end as it is)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.accounts import events, handlers
 from hub.accounts.projections import AccessProjection, AccountsProjection
@@ -14,10 +14,17 @@ if TYPE_CHECKING:
     from hub.bootstrap import Hub
 
 
-__all__ = ["events", "register"]
+__all__ = ["cli_commands", "events", "register"]
 
 
 def register(hub: Hub) -> None:
     handlers.register(hub.bus)
     hub.runner.register(AccountsProjection())
     hub.runner.register(AccessProjection())
+
+
+def cli_commands() -> list[Any]:
+    """``hub user``, ``hub group``, ``hub grant`` and ``hub revoke``."""
+    from hub.accounts.cli import commands
+
+    return commands()

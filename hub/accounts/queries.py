@@ -25,6 +25,7 @@ from hub.accounts.rights import (
     CUSTOMER_CAP,
     GLOBAL,
     QUEUE_RIGHTS,
+    RIGHT_DESCRIPTIONS,
     TICKET_ROLES,
     AccessProfile,
     is_unrestricted,
@@ -40,13 +41,13 @@ from hub.actors import Actor
 from hub.db import credentials
 
 __all__ = [
-    "CUSTOMER_CAP", "GLOBAL", "QUEUE_RIGHTS", "TICKET_ROLES", "AccessProfile", "GrantInfo",
-    "GroupInfo", "TokenInfo", "UserInfo", "active_tokens", "actor_for_email",
-    "actor_for_name", "actor_for_session", "actor_for_token", "authenticate_password",
-    "emails_of", "grants_in",
-    "groups_of", "has_password", "is_unrestricted", "list_groups", "list_users", "load_access",
-    "mentioned_scopes", "profile_of", "profile_rights", "rights_for", "rights_on",
-    "roles_in", "user_by_email", "user_by_name",
+    "CUSTOMER_CAP", "GLOBAL", "QUEUE_RIGHTS", "RIGHT_DESCRIPTIONS", "TICKET_ROLES",
+    "AccessProfile", "GrantInfo", "GroupInfo", "TokenInfo", "UserInfo", "active_tokens",
+    "actor_for_email", "actor_for_name", "actor_for_session", "actor_for_token",
+    "all_grants", "authenticate_password", "emails_of", "grants_in", "groups_of",
+    "has_password", "is_unrestricted", "last_logins", "list_groups", "list_users",
+    "load_access", "mentioned_scopes", "password_holders", "profile_of", "profile_rights",
+    "rights_for", "rights_on", "roles_in", "user_by_email", "user_by_name",
 ]
 
 STAFF_ROLES = ("admin", "staff")
@@ -198,3 +199,28 @@ def has_password(conn: sa.Connection, name: str) -> bool:
     """Whether ``name`` can log in with a password (one was set); never the hash."""
     return conn.execute(sa.select(credentials.c.id).where(
         credentials.c.username == name, credentials.c.kind == "password")).first() is not None
+
+
+def all_grants(conn: sa.Connection) -> list[GrantInfo]:
+    """Every grant on every scope, ordered by scope, principal and right."""
+    rows = conn.execute(sa.select(acl_grants).order_by(
+        acl_grants.c.scope, acl_grants.c.principal, acl_grants.c.right_name))
+    return [GrantInfo(r.scope, r.principal, r.right_name) for r in rows]
+
+
+def password_holders(conn: sa.Connection) -> frozenset[str]:
+    """Names of the users who have a password (one query for a whole user list)."""
+    return frozenset(conn.execute(sa.select(credentials.c.username).where(
+        credentials.c.kind == "password")).scalars())
+
+
+def last_logins(conn: sa.Connection) -> dict[str, dt.datetime]:
+    """``name -> time of the newest web login`` (UTC) for users who logged in.
+
+    Read from the stored sessions: each login keeps one, and old ones are pruned
+    only when the same user logs in again, so the newest is always there.
+    """
+    rows = conn.execute(sa.select(credentials.c.username, sa.func.max(credentials.c.created_at))
+                        .where(credentials.c.kind == "session")
+                        .group_by(credentials.c.username))
+    return {str(name): at for name, at in rows}

@@ -41,6 +41,24 @@ TICKET_RIGHTS = frozenset({
     "ShowTicketComments", "ModifyTicket", "OwnTicket", "TakeTicket", "StealTicket",
     "ResolveTicket", "DeleteTicket", "ModifyCustomField", "SeeInternalFields",
 })
+#: What each right lets its holder do, in Request Tracker's words where RT has the right.
+RIGHT_DESCRIPTIONS = {
+    "SeeQueue": "see that the queue exists (lists, the new-ticket form)",
+    "ShowTicket": "view tickets: summary, correspondence and history",
+    "CreateTicket": "open tickets in the queue",
+    "ReplyToTicket": "reply to tickets (correspondence the requestors receive)",
+    "CommentOnTicket": "comment on tickets (private to staff)",
+    "ShowTicketComments": "read private comments",
+    "ModifyTicket": "change status, priority, queue, dates and links",
+    "OwnTicket": "be the owner of tickets",
+    "TakeTicket": "take unowned tickets",
+    "StealTicket": "take tickets owned by someone else",
+    "ResolveTicket": "resolve tickets",
+    "DeleteTicket": "delete tickets",
+    "ModifyCustomField": "change custom field values",
+    "SeeInternalFields": "see internal custom fields",
+    "AdminQueue": "change the queue's settings and its rights",
+}
 ADMIN_RIGHTS = frozenset({"AdminQueue", "AdminUsers"})
 GRANTABLE = frozenset(QUEUE_RIGHTS)
 STAFF_DEFAULT = TICKET_RIGHTS - {"DeleteTicket"}

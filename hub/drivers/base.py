@@ -8,6 +8,7 @@ can map them (``TargetNotAllowedError`` -> HTTP 422) without knowing any driver.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from abc import ABC, abstractmethod
@@ -117,12 +118,24 @@ def require_str(params: Params, key: str) -> str:
     return value
 
 
+class UnknownTargetError(TargetNotAllowedError):
+    """The configuration declares no pool or VIP of that name; the message says how to."""
+
+
+def unknown_pool(name: object) -> UnknownTargetError:
+    return UnknownTargetError(
+        f"unknown pool {name!r}: declare it under [[lb_pools]] in the TOML file that "
+        f"HUB_CONFIG names (name = {json.dumps(str(name))}, driver = \"haproxy\" or \"ipvs\", "
+        "members = [\"web1\", \"web2\"], haproxy = {socket = \"/run/haproxy/admin.sock\", "
+        "backend = \"web\"}), then restart the hub and plan the step again")
+
+
 def lookup_pool(pools: Mapping[str, Pool], params: Params, driver: str) -> Pool:
     """Resolve ``params['pool']`` to a configured pool using the expected driver."""
     name = require_str(params, "pool")
     pool = pools.get(name)
     if pool is None:
-        raise TargetNotAllowedError(f"unknown pool {name!r}")
+        raise unknown_pool(name)
     if pool.driver != driver:
         raise TargetNotAllowedError(f"pool {name!r} uses driver {pool.driver}, not {driver}")
     return pool

@@ -17,8 +17,8 @@ from hub.drivers.base import (
     Params,
     Plan,
     Pool,
-    TargetNotAllowedError,
     require_str,
+    unknown_pool,
 )
 from hub.drivers.haproxy import LbDrain, LbReady
 from hub.drivers.ipvs import IpvsDrain, IpvsReady
@@ -54,7 +54,7 @@ class LbDispatch(_Dispatch):
     def _pick(self, params: Params) -> Operation:
         pool = self.pools.get(require_str(params, "pool"))
         if pool is None:
-            raise TargetNotAllowedError(f"unknown pool {params.get('pool')!r}")
+            raise unknown_pool(params.get("pool"))
         return self.by_driver[pool.driver]
 
 

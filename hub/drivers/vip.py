@@ -27,6 +27,7 @@ from hub.drivers.base import (
     Params,
     Plan,
     TargetNotAllowedError,
+    UnknownTargetError,
     VerifyError,
     require_str,
     wait_until,
@@ -82,7 +83,10 @@ def resolve_vip(vips: Mapping[str, VipConfig], params: Params) -> tuple[VipConfi
     name = require_str(params, "vip")
     vip = vips.get(name) or next((v for v in vips.values() if v.address == name), None)
     if vip is None:
-        raise TargetNotAllowedError(f"unknown VIP {name!r}")
+        raise UnknownTargetError(
+            f"unknown VIP {name!r}: declare it as [vips.<name>] in the TOML file that "
+            "HUB_CONFIG names (address = \"192.0.2.10\", prefixlen = 24, hosts = "
+            "{lb1 = {ifname = \"eth0\"}, lb2 = {ifname = \"eth0\"}}), then restart the hub")
     to = require_str(params, "to")
     if to not in vip.hosts:
         raise TargetNotAllowedError(f"{to!r} is not a host of VIP {vip.address}")

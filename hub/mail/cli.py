@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from hub.bootstrap import bootstrap
+from hub.clitable import echo_table
 from hub.mail import queries as mail_queries
 
 
@@ -55,7 +56,8 @@ def smtp_command(bind: str | None) -> None:
 
 @click.group("mail")
 def mail_group() -> None:
-    """Inspect and re-process inbound mail; send the wiki digests."""
+    """Inspect and re-process inbound mail; see, release or discard outgoing mail; send the
+    wiki digests."""
 
 
 @mail_group.command("digest")
@@ -109,8 +111,26 @@ def mail_list(state: str | None, limit: int) -> None:
 
 
 def _show(entries: list[mail_queries.InboxEntry]) -> None:
-    for e in entries:
-        click.echo(f"{e.id}\t{e.state}\t{e.mail_from!r}\t{e.message_id}\t{e.detail}")
+    echo_table(["id", "state", "from", "message-id", "result"],
+               [[e.id, e.state, _sender(e.mail_from), e.message_id or "", _outcome(e.detail)]
+                for e in entries],
+               empty="no inbound mail", right=["id"], flexible=["from", "message-id", "result"])
+
+
+def _sender(mail_from: str | None) -> str:
+    return "<> (null sender)" if mail_from == "" else mail_from or "?"
+
+
+def _outcome(detail: Any) -> str:
+    """A stored result for people: ``created #12``, ``ignored: loop``, or the error."""
+    if not isinstance(detail, dict):
+        return " ".join(str(detail or "").split())
+    words = [str(detail.get("action", "?"))]
+    if detail.get("ticket_id") is not None:
+        words.append(f"#{detail['ticket_id']}")
+    extra = {k: v for k, v in detail.items() if k not in ("action", "ticket_id", "reason")}
+    words += [f"{k}={v}" for k, v in sorted(extra.items())]
+    return " ".join(words) + (f": {detail['reason']}" if detail.get("reason") else "")
 
 
 def commands() -> list[Any]:

@@ -16,6 +16,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from hub.accounts.queries import actor_for_name
 from hub.actors import system_actor
@@ -34,13 +35,14 @@ SCHEDULER = system_actor("scheduler", "wiki-digest")
 
 
 def compose_digest(hub: Hub, email: str, changes: list[dict[str, Any]]) -> EmailMessage:
-    """One plain-text message listing ``changes`` (oldest first) with their links."""
-    domain = hub.settings.mail_domain
+    """One plain-text message listing ``changes`` (oldest first) with links to them
+    (absolute, from ``HUB_BASE_URL``: a mail reader has no base to resolve them against)."""
+    domain, base = hub.settings.mail_domain, hub.settings.public_url
     lines = [f"Changes in the wiki you subscribed to ({len(changes)}):", ""]
     for ch in changes:
         summary = f": {ch['summary']}" if ch["summary"] else ""
         lines.append(f"* {ch['web']}.{ch['topic']} r{ch['revision']} by {ch['author']}{summary}")
-        lines.append(f"  /wiki/{ch['web']}/{ch['topic']}")
+        lines.append(f"  {base}/wiki/{quote(ch['web'], safe='')}/{quote(ch['topic'], safe='')}")
     return compose(email, f"Wiki digest: {len(changes)} change(s)", "\n".join(lines) + "\n",
                    from_addr=f"wiki@{domain}", message_id=make_msgid(domain=domain),
                    auto_submitted="auto-generated", loop_header_value=f"wiki-digest@{domain}")

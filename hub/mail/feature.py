@@ -1,6 +1,6 @@
-"""Mail feature wiring: template and digest handlers, the templates' read model, the
-notifier reactor, the wiki digest job, the admin API/page, and the ``hub smtp`` /
-``hub mail`` commands.
+"""Mail feature wiring: template, digest and outbox handlers, the templates' read model,
+the notifier reactor, the wiki digest job, the admin API and pages (templates, outbox),
+and the ``hub smtp`` / ``hub mail`` commands.
 
 The SMTP gateway, inbox worker, outbox sender and IMAP pollers are threads
 started by ``start_gateway`` (through :func:`services` for ``hub serve``, and by
@@ -25,34 +25,46 @@ if TYPE_CHECKING:
 
 def register(hub: Hub) -> None:
     """Register this feature's command handlers, projections and reactions on the hub."""
-    from hub.mail import digest, handlers
+    from hub.mail import digest, handlers, outbox
     from hub.mail.notifier import MailNotifier
 
     digest.register_job()
-    handlers.register(hub.bus)
+    handlers.register(hub.bus, lambda: hub.settings)
+    outbox.register(hub.bus, lambda: hub.settings)
     hub.runner.register(handlers.MailTemplatesProjection())
     hub.reactors.append(MailNotifier())
 
 
 def blueprints() -> list[Any]:
     """This feature's Flask blueprints."""
+    from hub.mail.outbox_web import outbox_api, outbox_pages
     from hub.mail.web import api, pages
 
-    return [api, pages]
+    return [api, pages, outbox_api, outbox_pages]
 
 
 def init_app(app: Flask) -> None:
     """The JSON API authenticates by bearer token, so it is exempt from form CSRF."""
     from hub.webkit.security import csrf
 
-    blueprint = app.blueprints.get("mail_api")
-    if blueprint is not None:
-        csrf.exempt(blueprint)
+    for name in ("mail_api", "mail_outbox_api"):
+        blueprint = app.blueprints.get(name)
+        if blueprint is not None:
+            csrf.exempt(blueprint)
+
+
+def openapi_paths() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The outbox API's paths and schemas for ``/api/v1/openapi.json``."""
+    from hub.mail.openapi import OUTBOX_PATHS, OUTBOX_SCHEMAS
+
+    return OUTBOX_PATHS, OUTBOX_SCHEMAS
 
 
 def cli_commands() -> list[Any]:
-    from hub.mail.cli import commands
+    from hub.mail.cli import commands, mail_group
+    from hub.mail.outbox_cli import add_to
 
+    add_to(mail_group)  # hub mail outbox|show|release|discard
     return commands()
 
 

@@ -1,13 +1,15 @@
 """Command handlers of the mail feature (template overrides, wiki digests) and the
-templates' read model."""
+templates' read model. Releasing and discarding outgoing mail: :mod:`hub.mail.outbox`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.actors import Actor
+from hub.config import Settings
 from hub.domain import PermissionDeniedError
 from hub.eventstore import StoredEvent
 from hub.mail.commands import (
@@ -40,8 +42,10 @@ def reset_mail_template(cmd: ResetMailTemplate, uow: UnitOfWork,
     return {"name": cmd.name}
 
 
-def send_wiki_digest(cmd: SendWikiDigest, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    """Record the digest with the wiki and queue it in the same transaction."""
+def send_wiki_digest(cmd: SendWikiDigest, uow: UnitOfWork, actor: Actor,
+                     settings: Settings) -> dict[str, Any]:
+    """Record the digest with the wiki and queue it in the same transaction (held while
+    no smarthost is configured, like all mail)."""
     if not actor.is_system:
         raise PermissionDeniedError("digests are sent by the scheduler")
     wiki_commands.record_digest_sent(uow, cmd.username, cmd.upto, cmd.count)
@@ -51,16 +55,21 @@ def send_wiki_digest(cmd: SendWikiDigest, uow: UnitOfWork, actor: Actor) -> dict
                        envelope_from=cmd.envelope_from, message_id=cmd.message_id, raw=cmd.raw)
 
         def queue(conn: sa.Connection) -> None:
-            enqueue(conn, out)
+            enqueue(conn, out, settings=settings)
 
         uow.write_with_commit(queue)
     return {"username": cmd.username, "upto": cmd.upto, "queued": cmd.raw is not None}
 
 
-def register(bus: MessageBus) -> None:
+def register(bus: MessageBus, settings: Callable[[], Settings]) -> None:
+    """``settings`` is asked per command: whether mail is held follows the current one."""
+
+    def digest(cmd: SendWikiDigest, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+        return send_wiki_digest(cmd, uow, actor, settings())
+
     bus.register(SetMailTemplate, set_mail_template)
     bus.register(ResetMailTemplate, reset_mail_template)
-    bus.register(SendWikiDigest, send_wiki_digest)
+    bus.register(SendWikiDigest, digest)
 
 
 class MailTemplatesProjection(TableProjection):

@@ -54,8 +54,8 @@ def own_extra_addresses(extra: Mapping[str, Any]) -> list[str]:
 
 
 def ticket_url(hub: Hub, ticket_id: int) -> str:
-    base = str(hub.settings.extra.get("base_url") or f"http://{hub.settings.http_bind}")
-    return f"{base.rstrip('/')}/tickets/{ticket_id}"
+    """The ticket's page as the recipient reaches it (``HUB_BASE_URL``)."""
+    return f"{hub.settings.public_url}/tickets/{ticket_id}"
 
 
 def dedupe_key(*parts: object) -> str:

@@ -9,7 +9,8 @@ never a robot, never an address that bounced permanently on this ticket.
 
 The gateway must not become a relay: one event mails at most ``max_recipients``
 people, a ticket sends at most ``ticket_mail_limit`` notifications per
-``ticket_mail_window`` seconds (the rest are parked as ``held`` in the outbox), and
+``ticket_mail_window`` seconds (the rest are parked as ``held`` in the outbox, as is
+all mail while no smarthost is configured), and
 a message whose sender the hub could not verify goes out as
 ``"<address> via OpsHub"``, never under a user's name (``[mail]`` in the TOML config).
 """
@@ -101,7 +102,7 @@ class MailNotifier:
                     held = (f"rate limit: more than {per_ticket} notifications on ticket "
                             f"#{out.ticket_id} in {int(ticket_window.total_seconds())} s")
                     log.warning("notification to %s held: %s", out.recipient, held)
-                enqueue(conn, out, held=held)
+                enqueue(conn, out, settings=hub.settings, held=held)
 
         return record
 

@@ -9,6 +9,11 @@ Every node runs a sender on the one outbox: a sender leases the rows it takes
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so senders pass over each other's rows; the
 lease names its holder and expires, so a dead node's rows go out from another node),
 and writes a row's outcome only while it still holds the lease.
+
+Without a smarthost nothing is sent: new mail is stored ``held`` when queued
+(:func:`hub.mail.commands.enqueue`), and a sender with no smarthost also holds mail
+that was queued earlier and that no sender took (rows older than ``STALE_QUEUED``, e.g.
+queued before an upgrade), so mail never waits unseen and never floods out later.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import datetime as dt
 import logging
 import smtplib
 import threading
+import time
 from email import policy
 from typing import Any
 
@@ -27,12 +33,15 @@ from hub.bootstrap import Hub
 from hub.db import WRITE
 from hub.db_outage import database_unavailable
 from hub.eventstore import utcnow
+from hub.mail.commands import NO_SMARTHOST
 from hub.mail.inbox import lease_holder
 from hub.mail.tables import mail_autoreplies, mail_outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 LEASE = dt.timedelta(minutes=2)
+STALE_QUEUED = dt.timedelta(minutes=2)
+HOLD_CHECK_SECONDS = 60.0
 
 
 def split_hostport(value: str, default_port: int = 25) -> tuple[str, int]:
@@ -75,12 +84,12 @@ class OutboxSender:
                                                           threading.Event())
         self.loop = BackgroundLoop("hub-mail-out", lambda: self.send_due() > 0,
                                    interval=interval, wakeup=wakeup)
-        self._warned = False
         # While the database is away: rows this sender leased and has not sent yet,
         # and outcomes (sent, rescheduled) it could not write. Both go first next time,
         # so an outage neither delays a row until its lease ends nor sends one twice.
         self.unfinished: list[Any] = []
         self.unwritten: list[tuple[int, dict[str, Any]]] = []
+        self._hold_checked = -HOLD_CHECK_SECONDS
 
     @property
     def holder(self) -> str:
@@ -96,9 +105,7 @@ class OutboxSender:
         """Send what is due now; returns how many rows were handled (sent or rescheduled)."""
         smarthost = self.hub.settings.smarthost
         if not smarthost:
-            if not self._warned and self._due_count() > 0:
-                log.warning("no smarthost configured (HUB_SMARTHOST): outgoing mail is queued")
-                self._warned = True
+            self._hold_stale()
             return 0
         while self.unwritten:
             self._write(*self.unwritten[0])
@@ -201,10 +208,26 @@ class OutboxSender:
                        mail_outbox.c.locked_by == self.holder))
                 .values(locked_by=None, **values))
 
-    def _due_count(self) -> int:
+    def _hold_stale(self) -> None:
+        """Hold mail queued long ago that no sender took, at most once a minute (a read
+        first: the write lock is taken only when there is something to hold)."""
+        now_mono = time.monotonic()
+        if now_mono - self._hold_checked < HOLD_CHECK_SECONDS:
+            return
+        self._hold_checked = now_mono
+        now = utcnow()
+        stale = sa.and_(mail_outbox.c.state == "queued", mail_outbox.c.attempts == 0,
+                        mail_outbox.c.created_at < now - STALE_QUEUED,
+                        sa.or_(mail_outbox.c.locked_until.is_(None),
+                               mail_outbox.c.locked_until < now))
         with self.hub.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(mail_outbox)
-                                    .where(mail_outbox.c.state == "queued")).scalar_one())
+            if conn.execute(sa.select(mail_outbox.c.id).where(stale).limit(1)).first() is None:
+                return
+        with self.hub.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            count = conn.execute(sa.update(mail_outbox).where(stale).values(
+                state="held", last_error=NO_SMARTHOST, locked_by=None)).rowcount
+        log.warning("%s: %d queued message(s) held; see hub mail outbox or /admin/mail",
+                    NO_SMARTHOST, count)
 
     def _claim(self, limit: int) -> list[Any]:
         now = utcnow()

@@ -303,7 +303,7 @@ class Pipeline:
                                  recipient=address, position=0,
                                  context={"errors": errors, "actor": "", "body": ""},
                                  auto_submitted="auto-replied")
-            enqueue(conn, out)
+            enqueue(conn, out, settings=self.hub.settings)
 
     def _nagios(self, parsed: ParsedMail, key: str) -> dict[str, Any] | None:
         """Nagios's stock notification mail (ops reads it) becomes an alert."""

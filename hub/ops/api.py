@@ -28,6 +28,9 @@ from hub.ops.alerts import (
     parse_nagios,
 )
 from hub.ops.commands import AcknowledgeAlert
+from hub.ops.counts import PER as COUNT_STEPS
+from hub.ops.counts import CountGraph
+from hub.ops.counts import graph as count_graph
 from hub.ops.handlers import submit
 from hub.ops.metrics import MetricStore
 from hub.ops.reactors import RATE_SOURCES, RATES_METRIC, metric_name
@@ -36,6 +39,7 @@ from hub.tickets.queries import get_state, visible_id_select, visible_ids
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api/v1")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_BARS = 1500  # steps one count graph draws at most (one pixel each at least)
 
 
 def _require_staff(what: str = "sending alerts") -> None:
@@ -133,7 +137,9 @@ def _png(data: bytes) -> Response:
 @bp.get("/alerts/<int:ticket_id>/graph.png")
 @api_auth
 def alert_graph(ticket_id: int) -> Response:
-    """The metric of the ticket's alert, ``hours`` before and after it."""
+    """The metric of the ticket's alert, ``hours`` before and after it; ``unit`` picks
+    one kind of unit (``seconds``, ``bytes``, ``percent``, ``count``, ``value``) when the
+    check reports several: they are never drawn on one axis."""
     hours = _hours(2)
     hub = hub_of()
     store: MetricStore = hub.services["ops.metrics"]
@@ -148,10 +154,15 @@ def alert_graph(ticket_id: int) -> Response:
     row = next((r for r in rows if store.file(metric_name(r.host, r.service)).exists()), None)
     if row is None:
         raise NotFoundError(f"no metrics recorded for the alert of ticket {ticket_id}")
+    name = metric_name(row.host, row.service)
+    families = store.families(name)
+    family = request.args.get("unit") or families[0]
+    if family not in families:
+        raise BadRequestError(f"unit must be one of {', '.join(families)}", field="unit")
     margin = dt.timedelta(hours=hours)
     start, end = row.first_at - margin, max(row.last_at, row.first_at) + margin
-    name = metric_name(row.host, row.service)
-    return _png(store.graph(name, start, end, f"{row.host} / {row.service or 'host'}"))
+    title = f"{row.host} / {row.service or 'host'} ({family})"
+    return _png(store.graph(name, start, end, title, family=family))
 
 
 @bp.post("/alerts/<int:ticket_id>/ack")
@@ -174,19 +185,33 @@ def acknowledge(ticket_id: int) -> Response:
     return response
 
 
+def _per(hours: int) -> str:
+    """``per`` (minute, hour or day), else the finest that keeps the bars countable."""
+    raw = request.args.get("per", "")
+    if raw and raw not in COUNT_STEPS:
+        raise BadRequestError("per must be minute, hour or day", field="per")
+    per = raw or ("minute" if hours <= 6 else "hour" if hours <= 7 * 24 else "day")
+    if hours * 3600 // COUNT_STEPS[per] > MAX_BARS:
+        raise BadRequestError(f"{hours} hours per {per} are more than {MAX_BARS} bars; "
+                              "ask per hour or per day", field="per")
+    return per
+
+
 @bp.get("/metrics/hub.png")
 @api_auth
 def hub_graph() -> Response:
-    """Alerts, tickets and mails per minute over the last ``hours`` (staff: customers
-    may open no alert, so the hub's alert rates are nothing of theirs)."""
+    """Alerts, tickets and mails over the last ``hours``, counted per ``per`` (staff:
+    customers may open no alert, so the hub's alert rates are nothing of theirs)."""
     _require_staff("the hub's rates")
     hours = _hours(6)
+    per = _per(hours)
     store: MetricStore = hub_of().services["ops.metrics"]
     if not store.file(RATES_METRIC).exists():
         raise NotFoundError("no hub rates recorded yet")
-    end = dt.datetime.now(dt.UTC)
-    return _png(store.graph(RATES_METRIC, end - dt.timedelta(hours=hours), end,
-                            "OpsHub: per minute", sources=RATE_SOURCES))
+    spec = CountGraph(name=RATES_METRIC, sources=RATE_SOURCES, labels=RATE_SOURCES,
+                      title=f"OpsHub: alerts, tickets and mails per {per}", what="events",
+                      span=hours * 3600, per=per)
+    return _png(count_graph(store, spec))
 
 
 @bp.get("/alerts")
@@ -216,8 +241,9 @@ def list_alerts() -> Response:
     out = []
     for row in rows:
         item = dict(row._mapping)
-        for key in ("first_at", "last_at"):
-            item[key] = item[key].isoformat() + "Z"
+        for key in ("first_at", "last_at", "state_since"):
+            if item.get(key) is not None:
+                item[key] = item[key].isoformat() + "Z"
         if item["parent_ticket_id"] not in parents:
             item["parent_ticket_id"] = None  # a parent the caller may not open
         out.append(item)

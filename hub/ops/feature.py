@@ -43,10 +43,11 @@ def register(hub: Hub) -> None:
 
 
 def blueprints() -> list[Any]:
-    """This feature's Flask blueprints."""
+    """This feature's Flask blueprints: the alert API and the alerts page."""
     from hub.ops.api import bp
+    from hub.ops.web_alerts import bp as web_bp
 
-    return [bp]
+    return [bp, web_bp]
 
 
 def init_app(app: Flask) -> None:

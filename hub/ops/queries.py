@@ -1,11 +1,12 @@
 """The ops feature's typed reads: what other features and entrypoints may use from ops.
 
-Why a face: the desk (``hub.web``) keeps its own ticket rates in the same RRD
-directory as the alert metrics, and the mail feature recognises stock Nagios
-notification mails; both used to reach into ``hub.ops.metrics`` and
-``hub.ops.alerts.nagios``. They import from here instead, so the internals of
-ops can move without breaking them. Writes go through :mod:`hub.ops.commands`
-(e.g. :class:`hub.ops.commands.ReceiveAlert` with the parsed signal).
+Why a face: the desk (``hub.web``) counts its tickets in the same RRD directory
+as the alert metrics, with ops' counting (:mod:`hub.ops.counts`: whole counts per
+minute, hour or day, the running minute included), and the mail feature
+recognises stock Nagios notification mails. They import from here, so the
+internals of ops can move without breaking them. Writes go through
+:mod:`hub.ops.commands` (e.g. :class:`hub.ops.commands.ReceiveAlert` with the
+parsed signal).
 """
 
 from __future__ import annotations
@@ -16,15 +17,26 @@ import sqlalchemy as sa
 
 from hub.ops.alerts.nagios import parse_nagios_email
 from hub.ops.alerts.signal import AlertPayloadError, AlertSignal
+from hub.ops.counts import PER as COUNT_STEPS
+from hub.ops.counts import CountBuffer, CountGraph
+from hub.ops.counts import graph as count_graph
+from hub.ops.counts import series as count_series
+from hub.ops.counts import totals as count_totals
 from hub.ops.metrics import MetricStore, ds_name, safe_name
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
 
 __all__ = [
+    "COUNT_STEPS",
     "AlertPayloadError",
     "AlertSignal",
+    "CountBuffer",
+    "CountGraph",
     "MetricStore",
+    "count_graph",
+    "count_series",
+    "count_totals",
     "ds_name",
     "metric_store",
     "nagios_ack_state",

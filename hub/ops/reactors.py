@@ -1,4 +1,4 @@
-"""Durable reactions of the ops feature: metrics and hub rates (acks: nagios_acks).
+"""Durable reactions of the ops feature: metrics and hub counts (acks: nagios_acks).
 
 They run after commit (``hub serve``'s ReactorWorker), so a broken RRD file is
 retried later and never costs an alert its ticket.
@@ -11,6 +11,8 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.eventstore import StoredEvent
+from hub.ops.alerts.perfdata import parse_perfdata_items
+from hub.ops.counts import CountBuffer
 from hub.ops.metrics import MetricStore
 from hub.ops.nagios_acks import AckBackReactor, ack_line, clean_field, write_command
 
@@ -45,8 +47,18 @@ def signal_values(signal: dict[str, Any]) -> dict[str, float]:
     return values
 
 
+def signal_units(signal: dict[str, Any]) -> dict[str, str]:
+    """The perfdata units of the signal's values (``{"time": "s", "size": "B"}``), read
+    from the raw macro the signal keeps (its parsed perfdata holds numbers only)."""
+    macros = (signal.get("details") or {}).get("macros") or {}
+    text = macros.get("SERVICEPERFDATA" if signal.get("service") else "HOSTPERFDATA")
+    values = signal.get("perfdata") or {}
+    return {label: item.uom for label, item in parse_perfdata_items(text).items()
+            if label in values}
+
+
 class MetricsReactor:
-    """Store each alert's values in the RRD of its host/service."""
+    """Store each alert's values in the RRD of its host/service, with their units."""
 
     name = "ops-alert-metrics"
     #: RRD files live in each node's data dir: every node keeps its own graphs.
@@ -65,26 +77,34 @@ class MetricsReactor:
         if not values:
             return
         at = dt.datetime.fromisoformat(event.data["at"]).replace(tzinfo=dt.UTC)
-        self.store.update(metric_name(signal["host"], signal.get("service")), values, at)
+        name = metric_name(signal["host"], signal.get("service"))
+        self.store.update(name, values, at)
+        self.store.record_units(name, signal_units(signal))
 
 
 RATE_SOURCES = ("alerts", "tickets", "mails")
-RATES_METRIC = "hub/rates"
+#: The hub's own counts (ABSOLUTE, :mod:`hub.ops.counts`); ``hub/rates`` held per-minute
+#: gauges before and is left as it was.
+RATES_METRIC = "hub/counts"
 
 
 class HubRatesReactor:
-    """Alerts, tickets and mails per minute, by the events' own times."""
+    """Alerts, tickets and mails counted at the events' own times, whole per minute.
+
+    Counts of one second are gathered and written on the worker's next tick, so a
+    graph drawn a moment after an event shows it.
+    """
 
     name = "ops-hub-rates"
     #: RRD files live in each node's data dir: every node keeps its own graphs.
     cluster_wide = False
     event_types: ClassVar[frozenset[str]] = frozenset(
         {"AlertReceived", "TicketCreated", "TicketCorresponded"})
+    kinds: ClassVar[dict[str, str]] = {"AlertReceived": "alerts", "TicketCreated": "tickets",
+                                       "TicketCorresponded": "mails"}
 
     def __init__(self, store: MetricStore) -> None:
-        self.store = store
-        self.minute: int | None = None
-        self.counts = dict.fromkeys(RATE_SOURCES, 0)
+        self.buffer = CountBuffer(store)
 
     def handles(self, event: StoredEvent) -> bool:
         if event.type not in self.event_types:
@@ -93,22 +113,8 @@ class HubRatesReactor:
             event.type == "TicketCorresponded" and event.meta.get("source") == "email")
 
     def react(self, hub: Hub, event: StoredEvent) -> None:
-        minute = int(event.at.replace(tzinfo=dt.UTC).timestamp()) // 60
-        if self.minute is not None and minute > self.minute:
-            self.flush(until=minute)
-        if self.minute is None or minute > self.minute:
-            self.minute = minute
-        kind = {"AlertReceived": "alerts", "TicketCreated": "tickets"}.get(event.type, "mails")
-        self.counts[kind] += 1
+        self.buffer.add(RATES_METRIC, RATE_SOURCES, event.at, self.kinds[event.type])
 
-    def flush(self, until: int | None = None) -> None:
-        """Write the finished minute, and zeros for quiet minutes up to ``until``."""
-        if self.minute is None:
-            return
-        end = dt.datetime.fromtimestamp((self.minute + 1) * 60, dt.UTC)
-        self.store.update(RATES_METRIC, {k: float(v) for k, v in self.counts.items()}, end)
-        if until is not None and until > self.minute + 1:
-            quiet = dt.datetime.fromtimestamp(until * 60, dt.UTC)
-            self.store.update(RATES_METRIC, dict.fromkeys(RATE_SOURCES, 0.0), quiet)
-        self.counts = dict.fromkeys(RATE_SOURCES, 0)
-        self.minute = None
+    def tick(self, hub: Hub) -> None:
+        """Write what the last events gathered (called on every step of the worker)."""
+        self.buffer.flush()

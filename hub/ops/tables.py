@@ -35,6 +35,16 @@ alerts = sa.Table(
     sa.Column("flapping", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("acknowledged", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("ack_sent", sa.Boolean, nullable=False, server_default=sa.false()),
+    # For the alerts page: the source's own state word (CRITICAL, DOWN, firing) and
+    # since when it holds, the last plugin output, who acknowledged (in the source or
+    # through the hub), and whether the source itself reported flapping.
+    sa.Column("last_state", sa.String(20), nullable=False, server_default=""),
+    sa.Column("state_since", sa.DateTime, nullable=True),
+    sa.Column("output", sa.Text, nullable=False, server_default=""),
+    sa.Column("acknowledged_by", sa.String(100), nullable=True),
+    # Who pressed Acknowledge in the hub, until Nagios confirms it or the tries give up.
+    sa.Column("ack_requested_by", sa.String(100), nullable=True),
+    sa.Column("source_flapping", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("problem_key", "episode"),
 )
 

@@ -6,10 +6,12 @@ changes it meanwhile; ``unlock`` releases it by its fencing token.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from hub.clitable import echo_table, local_time
 from hub.db import WRITE
 from hub.runbooks import leases
 
@@ -33,10 +35,19 @@ def show_leases() -> None:
     """List leases (held and expired) with their fencing tokens."""
     hub = _hub()
     with hub.engine.connect() as conn:
-        for lease in leases.current(conn):
-            state = "expired" if lease["expired"] else "held"
-            click.echo(f"{lease['resource']}\t{state}\tfence {lease['token']}\t"
-                       f"{lease['holder']}\tuntil {lease['expires_at']}")
+        held = leases.current(conn)
+    echo_table(["resource", "state", "token", "holder", "run", "until"],
+               [[lease["resource"], "expired" if lease["expired"] else "held", lease["token"],
+                 lease["holder"], _run_step(lease), local_time(
+                     dt.datetime.fromisoformat(lease["expires_at"].rstrip("Z")))]
+                for lease in held],
+               empty="no leases", right=["token"], flexible=["holder"])
+
+
+def _run_step(lease: dict[str, Any]) -> str:
+    if not lease.get("run_id"):
+        return "by hand"
+    return f"run {lease['run_id']}" + (f" step {lease['step']}" if lease.get("step") else "")
 
 
 @group.command("lock")

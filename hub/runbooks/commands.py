@@ -9,7 +9,10 @@ transaction (dry runs, changes, post-checks) back into the run's stream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.bootstrap import Hub
 
 
 @dataclass(frozen=True)
@@ -143,3 +146,11 @@ class SuggestRoutedRunbook:
     runbook: str
     params: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+
+
+def install_demo(hub: Hub) -> list[str]:
+    """``hub init``: the Runbooks web, its demo runbooks and the demo backup (idempotent);
+    returns the ``Web.Topic`` names created."""
+    from hub.runbooks.demo import install_demo as install
+
+    return install(hub)

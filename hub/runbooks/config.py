@@ -32,8 +32,10 @@ from hub.drivers.base import (
     Operation,
     Pool,
     TargetNotAllowedError,
+    UnknownTargetError,
     lookup_pool,
     require_str,
+    unknown_pool,
 )
 from hub.drivers.registry import build_operations
 from hub.drivers.restore import check_name, relative_backup_path
@@ -128,7 +130,41 @@ def check_targets(hub: Any, action: str, params: Mapping[str, Any]) -> None:
 
     The drivers check again, with the file system and the live systems, at plan
     and apply time; this early check makes a typo a 422 at start, not a failed step.
+    A pool or VIP the configuration does not declare at all is left to the plan: the
+    step is then ``failed`` with an error that says what to declare, and the steps
+    before it (or a ``when:`` condition) still run, so a runbook that shows a drain
+    as an example can be run where no load balancer is configured yet.
     """
+    try:
+        _check_targets(hub, action, params)
+    except UnknownTargetError:
+        return
+
+
+def unconfigured(hub: Any, action: str, params: Mapping[str, Any]) -> str | None:
+    """Why a step cannot plan here: the pool or VIP it names (in the runbook text itself,
+    not through ``{{ }}``) is not declared in the configuration. For the runbook page."""
+    key = {"lb.drain": "pool", "lb.ready": "pool", "vip.failover": "vip"}.get(action)
+    name = params.get(key) if key else None
+    if not isinstance(name, str) or "{{" in name:
+        return None
+    try:
+        pools, vips = targets_of(hub)
+    except ConfigError as exc:
+        return str(exc)
+    if key == "pool" and name not in pools:
+        return str(unknown_pool(name))
+    if key == "vip" and not any(name in (n, v.address) for n, v in vips.items()):
+        try:
+            resolve_vip(vips, params)
+        except UnknownTargetError as exc:
+            return str(exc)
+        except TargetNotAllowedError:
+            return None
+    return None
+
+
+def _check_targets(hub: Any, action: str, params: Mapping[str, Any]) -> None:
     pools, vips = targets_of(hub)
     if action in ("lb.drain", "lb.ready"):
         lookup_pool(pools, params, pools[params["pool"]].driver if params.get("pool") in pools

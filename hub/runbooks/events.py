@@ -135,17 +135,19 @@ class StepInverseFailed(Event):
 @event
 @dataclass(frozen=True)
 class StepSkipped(Event):
-    """Step ``n`` was skipped by a person, with a reason."""
+    """Step ``n`` was skipped, with a reason: by a person, or ``automatic``-ally by the
+    run because the step's ``when:`` condition did not hold (``by`` is then "runbook")."""
 
     n: int
     by: str
     reason: str
+    automatic: bool = False
 
 
 @event
 @dataclass(frozen=True)
 class RunFailed(Event):
-    """The run stopped at failed step ``n``."""
+    """The run stopped at failed step ``n`` (a failed plan, apply, verify or timeout)."""
 
     n: int
 
@@ -153,7 +155,7 @@ class RunFailed(Event):
 @event
 @dataclass(frozen=True)
 class RunResumed(Event):
-    """Skipping failed step ``n`` let the run go on."""
+    """Failed step ``n`` was skipped or planned again, and the run goes on."""
 
     n: int
 
@@ -161,7 +163,8 @@ class RunResumed(Event):
 @event
 @dataclass(frozen=True)
 class RunCompleted(Event):
-    """Every step is verified or skipped."""
+    """Every step is verified or skipped: the status is ``completed`` when none was
+    skipped, else ``completed_with_skips`` (derived from the steps, also on replay)."""
 
 
 @event

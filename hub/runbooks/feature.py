@@ -76,11 +76,15 @@ def blueprints() -> list[Any]:
 
 
 def init_app(app: Flask) -> None:
-    """The JSON API authenticates with bearer tokens: no CSRF token there."""
+    """The JSON API authenticates with bearer tokens: no CSRF token there. Templates of
+    other features may include ``runbooks/_ticket_runs.html``, which reads its runs
+    through the ``ticket_runs_box`` global registered here."""
     from hub.runbooks.api import bp as api_bp
+    from hub.runbooks.web import ticket_runs_box
     from hub.webkit.security import csrf
 
     csrf.exempt(api_bp)
+    app.jinja_env.globals["ticket_runs_box"] = ticket_runs_box
 
 
 def cli_commands() -> list[Any]:

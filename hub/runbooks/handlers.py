@@ -41,13 +41,39 @@ def as_runbook(uow: UnitOfWork) -> None:
     uow.record_as("runbook")
 
 
-def note(uow: UnitOfWork, run: Run, actor: Actor, text: str) -> None:
-    """Comment on the linked ticket (private: runbook output is for staff)."""
+def note(uow: UnitOfWork, run: Run, actor: Actor, text: str, since: int | None = None) -> None:
+    """Comment on the linked ticket (private: runbook output is for staff).
+
+    With ``since`` (``len(run.pending)`` before the command), what the run did by
+    itself after it is told too: steps skipped by their condition, and how it ended.
+    """
+    if since is not None:
+        text += outcome(run, since)
     if run.ticket_id is None:
         return
     head = f"Runbook {run.runbook} r{run.revision}, run #{run.id}: "
     tc.comment(tc.Comment(ticket_id=run.ticket_id, body=head + text,
                           extra={"runbook_run": run.number}), uow, actor)
+
+
+def outcome(run: Run, since: int) -> str:
+    """Lines for the automatic skips and the status change among ``run.pending[since:]``."""
+    lines: list[str] = []
+    for event in run.pending[since:]:
+        d = event.data
+        if event.type == "StepSkipped" and d.get("automatic"):
+            lines.append(f"step {d['n']} ({run.step(d['n'])['name']}) skipped: {d['reason']}")
+        elif event.type == "RunCompleted" and run.status == "completed":
+            lines.append("The run is complete: every step was applied and verified.")
+        elif event.type == "RunCompleted":
+            skipped = ", ".join(str(s["n"]) for s in run.steps if s["state"] == "skipped")
+            lines.append(f"The run finished with skipped steps ({skipped}): "
+                         "completed_with_skips.")
+        elif event.type == "RunFailed":
+            lines.append(f"The run stopped: step {d['n']} failed.")
+        elif event.type == "RunResumed":
+            lines.append("The run goes on.")
+    return "".join(f"\n{line}" for line in lines)
 
 
 def _ticket_context(uow: UnitOfWork, ticket_id: int, actor: Actor) -> dict[str, Any]:
@@ -126,14 +152,18 @@ class RunbookHandlers:
             values = canonical(self.hub, spec.action, values)
             steps.append({"n": spec.n, "name": spec.name, "action": spec.action,
                           "params": mask_params(values, secrets), "approval": spec.approval,
-                          "timeout": spec.timeout or DEFAULT_TIMEOUT})
+                          "timeout": spec.timeout or DEFAULT_TIMEOUT,
+                          "when": None if spec.when is None else
+                          {"step": spec.when.step, "state": spec.when.state}})
         as_runbook(uow)
         run = Run(str(next_sequence(uow.conn, "runbook_run")))
         run.start(actor, runbook=f"{web}.{topic}", revision=page.revision,
                   ticket_id=None if ticket is None else ticket["id"],
                   params=mask_params(params, secrets), steps=steps)
         uow.add(run)
-        listing = "\n".join(f"{s['n']}. {s['name']} ({s['action']})" for s in steps)
+        listing = "\n".join(f"{s['n']}. {s['name']} ({s['action']})"
+                            + (f" when step {s['when']['step']} {s['when']['state']}"
+                               if s["when"] else "") for s in steps)
         note(uow, run, actor, f"started by {actor.name} with parameters "
              f"{json.dumps(run.params, sort_keys=True)}\n{listing}")
         return {"id": run.number}
@@ -144,15 +174,17 @@ class RunbookHandlers:
         results = [{"n": r["n"], "plan": mask_value(r.get("plan")),
                     "error": None if r.get("error") is None else mask_text(str(r["error"]))}
                    for r in cmd.results]
+        since = len(run.pending)
         kept = run.record_plans(results)
         lines = []
         for r in results:
             if r["n"] in kept:
                 step = run.step(r["n"])
-                what = f"cannot plan: {r['error']}" if r["error"] else _plan_text(r["plan"])
-                lines.append(f"step {r['n']} ({step['name']}) planned: {what}")
+                lines.append(f"step {r['n']} ({step['name']}) FAILED to plan: {r['error']}"
+                             if r["error"] else
+                             f"step {r['n']} ({step['name']}) planned: {_plan_text(r['plan'])}")
         if lines:
-            note(uow, run, actor, "\n".join(lines))
+            note(uow, run, actor, "\n".join(lines), since)
         return {"id": run.number, "planned": kept}
 
     def approve_step(self, cmd: c.ApproveStep, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
@@ -206,16 +238,17 @@ class RunbookHandlers:
     def record_verified(self, cmd: c.RecordVerified, uow: UnitOfWork,
                         actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
+        since = len(run.pending)
         run.record_verified(cmd.n, cmd.token, mask_text(cmd.output))
         leases.release(uow.conn, cmd.token)
-        done = " The run is complete." if run.status == "completed" else ""
         note(uow, run, actor, f"step {cmd.n} ({run.step(cmd.n)['name']}) verified: "
-             f"{mask_text(cmd.output)}{done}")
+             f"{mask_text(cmd.output)}", since)
         return {"id": run.number}
 
     def record_failed(self, cmd: c.RecordFailed, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
         error = mask_text(cmd.error)
+        since = len(run.pending)
         run.record_failed(cmd.n, cmd.token, cmd.phase, error, cmd.inverse)
         if cmd.release:
             leases.release(uow.conn, cmd.token)
@@ -223,15 +256,16 @@ class RunbookHandlers:
                  f"{json.dumps(cmd.inverse['params'], sort_keys=True)}."
                  if cmd.inverse else " No inverse exists for this action.")
         note(uow, run, actor, f"step {cmd.n} ({run.step(cmd.n)['name']}) FAILED in "
-             f"{cmd.phase}: {error}. The run stopped.{offer}")
+             f"{cmd.phase}: {error}.{offer}", since)
         return {"id": run.number}
 
     def cancel_apply(self, cmd: c.CancelApply, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
+        since = len(run.pending)
         run.cancel_apply(cmd.n, cmd.token, cmd.reason, mask_value(cmd.plan))
         leases.release(uow.conn, cmd.token)
         note(uow, run, actor, f"step {cmd.n} was not applied: {cmd.reason}. New plan: "
-             f"{_plan_text(cmd.plan)}")
+             f"{_plan_text(cmd.plan)}", since)
         return {"id": run.number}
 
     def record_inverse(self, cmd: c.RecordInverse, uow: UnitOfWork,
@@ -251,16 +285,17 @@ class RunbookHandlers:
     def skip_step(self, cmd: c.SkipStep, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
         reason = mask_text(cmd.reason.strip()[:500])
+        since = len(run.pending)
         run.skip(actor, cmd.n, reason)
-        note(uow, run, actor, f"step {cmd.n} ({run.step(cmd.n)['name']}) skipped by "
-             f"{actor.name} ({reason})")
+        note(uow, run, actor, f"step {cmd.n} skipped by {actor.name}: {reason} "
+             f"(step {cmd.n} is \"{run.step(cmd.n)['name']}\")", since)
         return {"id": run.number}
 
     def abort_run(self, cmd: c.AbortRun, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
         run = self._load(uow, cmd.run_id, actor)
         reason = mask_text(cmd.reason.strip()[:500])
         run.abort(actor, reason)
-        note(uow, run, actor, f"aborted by {actor.name}" + (f": {reason}" if reason else ""))
+        note(uow, run, actor, f"aborted by {actor.name}: {reason}")
         return {"id": run.number}
 
 

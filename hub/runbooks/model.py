@@ -2,11 +2,13 @@
 
 A run pins the topic revision and the parsed steps it started from (RunStarted),
 so editing the wiki page never changes a run in flight. Each step goes
-planned -> (approved) -> applied -> verified, or failed / skipped; a step can only
-be applied when every earlier step is verified or skipped, and a failure stops
-the run and offers the step's inverse. The operations themselves run outside the
-write transaction; their results come back through ``record_*`` methods, which
-check the fencing token so a late result of an abandoned attempt changes nothing.
+planned -> (approved) -> applied -> verified, or failed / skipped; a plan that
+cannot be made is ``failed`` with its error, never ``planned``. Which step may be
+applied now, which steps their ``when:`` condition skips, and the run's status
+come from one walk (:mod:`hub.runbooks.progress`), re-done after every change.
+The operations themselves run outside the write transaction; their results come
+back through ``record_*`` methods, which check the fencing token so a late result
+of an abandoned attempt changes nothing.
 """
 
 from __future__ import annotations
@@ -17,22 +19,18 @@ import json
 from typing import Any
 
 from hub.actors import Actor
-from hub.domain import (
-    Aggregate,
-    NotFoundError,
-    PermissionDeniedError,
-    StateConflictError,
-    ValidationError,
-)
+from hub.domain import PermissionDeniedError, StateConflictError, ValidationError
 from hub.runbooks import events as ev
+from hub.runbooks.progress import ENDED, condition_of, walk
+from hub.runbooks.run_state import RunState
+from hub.runbooks.run_state import iso as _iso
 
 STEP_STATES = ("planned", "approved", "applied", "verified", "failed", "skipped")
-DONE = ("verified", "skipped")
-RUN_STATUSES = ("running", "failed", "completed", "aborted")
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.isoformat(timespec="seconds") + "Z"
+RUN_STATUSES = ("running", "failed", "completed", "completed_with_skips", "aborted")
+#: Statuses a run never leaves.
+FINISHED = ("completed", "completed_with_skips", "aborted")
+#: Who skips a step whose condition does not hold (the run, not a person).
+AUTOMATIC = "runbook"
 
 
 def _parse(value: str) -> dt.datetime:
@@ -59,28 +57,8 @@ def same_person(actor: Actor, name: str) -> bool:
     return actor.name.strip().casefold() == str(name).strip().casefold()
 
 
-class Run(Aggregate):
-    stream_prefix = "run"
-
-    def __init__(self, aggregate_id: str) -> None:
-        super().__init__(aggregate_id)
-        self.runbook = ""
-        self.revision = 0
-        self.ticket_id: int | None = None
-        self.params: dict[str, Any] = {}
-        self.started_by = ""
-        self.status = ""
-        self.steps: list[dict[str, Any]] = []
-        self.reason = ""
-
-    @property
-    def number(self) -> int:
-        return int(self.id)
-
-    def step(self, n: int) -> dict[str, Any]:
-        if not 1 <= n <= len(self.steps):
-            raise NotFoundError(f"run {self.id} has no step {n}")
-        return self.steps[n - 1]
+class Run(RunState):
+    """The rules of a run: every command checks them, then records events."""
 
     # -- commands -----------------------------------------------------------------
     def start(self, actor: Actor, *, runbook: str, revision: int, ticket_id: int | None,
@@ -91,15 +69,29 @@ class Run(Aggregate):
                                    params=params, started_by=actor.name, steps=steps))
 
     def record_plans(self, results: list[dict[str, Any]]) -> list[int]:
-        """Store dry runs of steps that are not under way; returns the step numbers kept."""
+        """Store dry runs of steps that are not under way; returns the step numbers kept.
+
+        A plan with an ``error`` makes the step ``failed``; a good plan of a step whose
+        plan had failed makes it ``planned`` again (the cause was fixed)."""
         kept: list[int] = []
+        if self.status in FINISHED:
+            return kept
         for result in results:
             step = self.step(int(result["n"]))
-            if step["state"] in ("planned", "approved") and not step["applying"]:
+            if self.plannable(step):
                 self._record(ev.StepPlanned(n=step["n"], plan=result.get("plan"),
                                             error=result.get("error")))
                 kept.append(step["n"])
+        self._advance()
         return kept
+
+    @staticmethod
+    def plannable(step: dict[str, Any]) -> bool:
+        """Not under way, and planned, approved, or failed only because it could not plan."""
+        if step["applying"]:
+            return False
+        return step["state"] in ("planned", "approved") or (
+            step["state"] == "failed" and step.get("failed_phase") == "plan")
 
     def approve(self, actor: Actor, n: int, now: dt.datetime, ttl: float,
                 digest: str | None = None) -> None:
@@ -110,6 +102,11 @@ class Run(Aggregate):
         step = self._live_step(n)
         if step["approval"] != "required":
             raise StateConflictError(f"step {n} needs no approval")
+        if step["state"] == "failed" and step.get("failed_phase") == "plan":
+            raise StateConflictError(f"step {n} cannot be approved: its plan failed: "
+                                     f"{step['plan_error']}. Fix the cause, plan it again, "
+                                     "then approve the plan it shows",
+                                     plan_error=step["plan_error"])
         if step["state"] == "approved" and not self.approval_expired(step, now):
             raise StateConflictError(f"step {n} is approved already (by {step['approved_by']})")
         if step["state"] not in ("planned", "approved"):
@@ -134,6 +131,9 @@ class Run(Aggregate):
     def check_apply(self, n: int, now: dt.datetime) -> dict[str, Any]:
         """Raise unless step ``n`` may be applied now; leases are taken only after this."""
         step = self._live_step(n)
+        if step["state"] == "failed" and step.get("failed_phase") == "plan":
+            raise StateConflictError(f"step {n} cannot be applied: its plan failed: "
+                                     f"{step['plan_error']}", plan_error=step["plan_error"])
         if step["state"] not in ("planned", "approved"):
             raise StateConflictError(f"step {n} is {step['state']} and cannot be applied")
         if step["approval"] == "required":
@@ -147,11 +147,30 @@ class Run(Aggregate):
             if approved and approved != plan_digest(self.id, step):
                 raise StateConflictError(f"step {n}: the plan changed since it was approved; "
                                          "approve the current plan again")
-        waiting = [s["n"] for s in self.steps[: n - 1] if s["state"] not in DONE]
-        if waiting:
-            raise StateConflictError(f"step {n} must wait: step {waiting[0]} is not verified "
-                                     "or skipped yet")
+        self._check_reached(n)
         return step
+
+    def _check_reached(self, n: int) -> None:
+        """Step ``n`` must be the step the run waits for (see :mod:`progress`)."""
+        at = walk(self.steps)
+        if at.waiting == n:
+            return
+        cond = condition_of(self.step(n))
+        if at.failed is not None and at.failed < n and (cond is None
+                                                        or cond.state != "failed"):
+            raise StateConflictError(
+                f"step {n} is not run: step {at.failed} failed and the run stopped there; "
+                f"plan step {at.failed} again, skip it (with a reason) or abort the run")
+        if at.waiting is None or at.waiting > n:
+            if cond is not None:
+                ref = self.step(cond.step)["state"]
+                raise StateConflictError(f"step {n} runs only when step {cond.step} is "
+                                         f"{cond.state}; step {cond.step} is {ref}")
+            waiting = next((s["n"] for s in self.steps[: n - 1] if s["state"] not in ENDED), n)
+        else:
+            waiting = at.waiting
+        raise StateConflictError(f"step {n} must wait: step {waiting} is not verified "
+                                 "or skipped yet")
 
     def begin_apply(self, actor: Actor, n: int, now: dt.datetime, *, token: int,
                     resources: list[str], until: dt.datetime) -> None:
@@ -182,18 +201,19 @@ class Run(Aggregate):
     def record_verified(self, n: int, token: int, output: str) -> None:
         self._check_token(n, token)
         self._record(ev.StepVerified(n=n, output=output))
-        self._maybe_complete()
+        self._advance()
 
     def record_failed(self, n: int, token: int, phase: str, error: str,
                       inverse: dict[str, Any] | None) -> None:
         self._check_token(n, token)
         self._record(ev.StepFailed(n=n, phase=phase, error=error, inverse=inverse))
-        self._record(ev.RunFailed(n=n))
+        self._advance()
 
     def cancel_apply(self, n: int, token: int, reason: str, plan: dict[str, Any]) -> None:
         self._check_token(n, token)
         self._record(ev.StepApplyCancelled(n=n, reason=reason))
         self._record(ev.StepPlanned(n=n, plan=plan, error=None))
+        self._advance()
 
     def record_inverse(self, n: int, token: int, ok: bool, output: str) -> None:
         step = self.step(n)
@@ -217,15 +237,15 @@ class Run(Aggregate):
             raise PermissionDeniedError(f"step {n} needs approval: someone other than the "
                                         "person who started the run must skip it")
         self._record(ev.StepSkipped(n=n, by=actor.name, reason=reason))
-        if self.status == "failed" and not any(s["state"] == "failed" for s in self.steps):
-            self._record(ev.RunResumed(n=n))
-        self._maybe_complete()
+        self._advance()
 
     def abort(self, actor: Actor, reason: str) -> None:
         if self.status not in ("running", "failed"):
             raise StateConflictError(f"run {self.id} is {self.status} already")
         if any(s["applying"] for s in self.steps):
             raise StateConflictError("a step is being applied; abort when it has finished")
+        if not reason.strip():
+            raise ValidationError("aborting a run needs a reason", param="reason")
         self._record(ev.RunAborted(by=actor.name, reason=reason))
 
     # -- helpers ------------------------------------------------------------------
@@ -239,7 +259,7 @@ class Run(Aggregate):
 
     def _live_step(self, n: int) -> dict[str, Any]:
         step = self.step(n)
-        if self.status != "running":
+        if self.status not in ("running", "failed"):
             raise StateConflictError(f"run {self.id} is {self.status}")
         if step["applying"]:
             raise StateConflictError(f"step {n} is being applied right now")
@@ -250,84 +270,19 @@ class Run(Aggregate):
         if step["token"] != token or not step["applying"]:
             raise StateConflictError(f"step {n}: stale fence {token}; the result is ignored")
 
-    def _maybe_complete(self) -> None:
-        if self.status == "running" and all(s["state"] in DONE for s in self.steps):
+    def _advance(self) -> None:
+        """Skip the reached steps whose condition does not hold, then settle the status."""
+        if self.status not in ("running", "failed"):
+            return
+        at = walk(self.steps)
+        for n, reason in at.skips:
+            self._record(ev.StepSkipped(n=n, by=AUTOMATIC, reason=reason, automatic=True))
+        if at.finished:
             self._record(ev.RunCompleted())
-
-    # -- appliers -----------------------------------------------------------------
-    def _on_RunStarted(self, d: dict[str, Any]) -> None:
-        self.runbook, self.revision, self.ticket_id = d["runbook"], d["revision"], d["ticket_id"]
-        self.params, self.started_by, self.status = d["params"], d["started_by"], "running"
-        self.steps = [{**s, "state": "planned", "plan": None, "plan_error": None,
-                       "output": "", "approved_by": None, "approval_expires_at": None,
-                       "approved_digest": None,
-                       "applying": False, "token": None, "until": None, "error": None,
-                       "inverse": None, "inverse_done": False} for s in d["steps"]]
-
-    def _on_StepPlanned(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        old = (step["plan"] or {}).get("changes")
-        step["plan"], step["plan_error"] = d.get("plan"), d.get("error")
-        if step["state"] == "approved" and (d.get("plan") or {}).get("changes") != old:
-            step["state"], step["approved_by"], step["approval_expires_at"] = "planned", None, None
-            step["approved_digest"] = None
-
-    def _on_StepApproved(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["state"], step["approved_by"] = "approved", d["by"]
-        step["approval_expires_at"] = d["expires_at"]
-        step["approved_digest"] = d.get("plan_digest") or None
-
-    def _on_StepApplyStarted(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["applying"], step["token"], step["until"] = True, d["token"], d["until"]
-
-    _on_StepInverseStarted = _on_StepApplyStarted
-
-    def _on_StepApplyCancelled(self, d: dict[str, Any]) -> None:
-        self.step(d["n"])["applying"] = False
-
-    def _on_StepApplied(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["state"], step["output"] = "applied", d["output"]
-        if d.get("data", {}).get("plan"):
-            step["plan"] = d["data"]["plan"]
-
-    def _on_StepVerified(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["state"], step["applying"] = "verified", False
-        step["output"] = f"{step['output']}\n{d['output']}".strip()
-
-    def _on_StepFailed(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["state"], step["applying"] = "failed", False
-        step["error"], step["inverse"] = f"{d['phase']}: {d['error']}", d.get("inverse")
-        step["output"] = f"{step['output']}\n{d['phase']} failed: {d['error']}".strip()
-
-    def _on_StepInverseApplied(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["applying"], step["inverse_done"] = False, True
-        step["output"] = f"{step['output']}\ninverse: {d['output']}".strip()
-
-    def _on_StepInverseFailed(self, d: dict[str, Any]) -> None:
-        step = self.step(d["n"])
-        step["applying"] = False
-        step["output"] = f"{step['output']}\ninverse failed: {d['output']}".strip()
-
-    def _on_StepSkipped(self, d: dict[str, Any]) -> None:
-        self.step(d["n"])["state"] = "skipped"
-
-    def _on_RunFailed(self, d: dict[str, Any]) -> None:
-        self.status = "failed"
-
-    def _on_RunResumed(self, d: dict[str, Any]) -> None:
-        self.status = "running"
-
-    def _on_RunCompleted(self, d: dict[str, Any]) -> None:
-        self.status = "completed"
-
-    def _on_RunAborted(self, d: dict[str, Any]) -> None:
-        self.status, self.reason = "aborted", d.get("reason", "")
+        elif at.failed is not None and self.status != "failed":
+            self._record(ev.RunFailed(n=at.failed))
+        elif at.failed is None and self.status == "failed":
+            self._record(ev.RunResumed(n=self.failed_step or 0))
 
 
 def public(run: Run) -> dict[str, Any]:
@@ -335,7 +290,9 @@ def public(run: Run) -> dict[str, Any]:
     return {
         "id": run.number, "runbook": run.runbook, "revision": run.revision,
         "ticket_id": run.ticket_id, "status": run.status, "started_by": run.started_by,
-        "params": run.params,
+        "params": run.params, "started_at": run.started_at, "finished_at": run.finished_at,
+        "failed_step": run.failed_step, "abort_reason": run.reason or None,
+        "aborted_by": run.aborted_by or None,
         "steps": [{
             "n": s["n"], "name": s["name"], "action": s["action"], "state": s["state"],
             "plan": s["plan"], "output": s["output"], "approved_by": s["approved_by"],
@@ -343,6 +300,12 @@ def public(run: Run) -> dict[str, Any]:
             "plan_error": s["plan_error"], "error": s["error"], "inverse": s["inverse"],
             "inverse_done": s["inverse_done"], "applying": s["applying"],
             "approval_expires_at": s["approval_expires_at"],
-            "plan_digest": plan_digest(run.id, s),
+            "plan_digest": plan_digest(run.id, s), "when": _when_text(s["when"]),
+            "failed_phase": s["failed_phase"], "skipped_by": s["skipped_by"],
+            "skip_reason": s["skip_reason"],
         } for s in run.steps],
     }
+
+
+def _when_text(when: Any) -> str | None:
+    return f"step {when['step']} {when['state']}" if isinstance(when, dict) else None

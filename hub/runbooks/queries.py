@@ -78,7 +78,8 @@ def list_runs(conn: sa.Connection, viewer: Actor, *, ticket_id: int | None = Non
               runbook: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The newest runs the viewer may see (runs of tickets they cannot open are left out)."""
     _need_staff(viewer)
-    query = sa.select(runbook_runs.c.id, runbook_runs.c.ticket_id, runbook_runs.c.state
+    query = sa.select(runbook_runs.c.id, runbook_runs.c.ticket_id, runbook_runs.c.state,
+                      runbook_runs.c.started_at, runbook_runs.c.updated_at
                       ).order_by(runbook_runs.c.id.desc())
     if ticket_id is not None:
         query = query.where(runbook_runs.c.ticket_id == ticket_id)
@@ -97,12 +98,47 @@ def list_runs(conn: sa.Connection, viewer: Actor, *, ticket_id: int | None = Non
             if r.ticket_id is not None and int(r.ticket_id) not in seen:
                 continue
             try:
-                out.append(as_seen_by(conn, viewer, dict(r.state)))
+                shown = as_seen_by(conn, viewer, dict(r.state))
             except NotFoundError:
                 continue
+            shown["started_at"] = shown.get("started_at") or _iso(r.started_at)
+            shown["updated_at"] = _iso(r.updated_at)
+            out.append(shown)
             if len(out) >= limit:
                 break
     return out
+
+
+def run_summaries(conn: sa.Connection, viewer: Actor, *, ticket_id: int | None = None,
+                  runbook: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Short rows for lists (the runbooks index, a ticket's and a runbook's runs):
+    status, who started it and when, how far it got; no plans or outputs."""
+    rows = []
+    for run in list_runs(conn, viewer, ticket_id=ticket_id, runbook=runbook, limit=limit):
+        steps = run.get("steps") or []
+        ended = [s for s in steps if s["state"] in ("verified", "skipped")]
+        running = run["status"] in ("running", "failed")
+        rows.append({
+            "id": run["id"], "runbook": run["runbook"], "revision": run["revision"],
+            "ticket_id": run["ticket_id"], "status": run["status"],
+            "started_by": run["started_by"], "started_at": run.get("started_at"),
+            "finished_at": None if running else run.get("finished_at") or run["updated_at"],
+            "updated_at": run["updated_at"], "steps": len(steps), "ended": len(ended),
+            "skipped": sum(1 for s in steps if s["state"] == "skipped"),
+            "failed_step": run.get("failed_step")})
+    return rows
+
+
+def ticket_runs(conn: sa.Connection, viewer: Actor, ticket_id: int) -> list[dict[str, Any]]:
+    """The runs linked to a ticket, newest first, for the ticket page's Runs box;
+    empty for anyone but staff who may open the ticket (customers never see runs)."""
+    if not viewer.is_staff:
+        return []
+    return run_summaries(conn, viewer, ticket_id=ticket_id, limit=20)
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds") + "Z"
 
 
 def is_secret_param(name: str) -> bool:

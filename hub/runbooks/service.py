@@ -19,10 +19,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.actors import Actor
 from hub.domain import NotFoundError, StateConflictError, ValidationError
-from hub.drivers.base import Operation, OperationError, OperationTimeoutError, Plan
+from hub.drivers.base import (
+    Operation,
+    OperationError,
+    OperationTimeoutError,
+    Plan,
+    UnknownTargetError,
+)
 from hub.drivers.base import TargetNotAllowedError as TargetError
 from hub.runbooks import commands as c
 from hub.runbooks.config import ConfigError, operations_of
+from hub.runbooks.model import FINISHED, Run
 from hub.runbooks.queries import get_run
 from hub.runbooks.ticket_steps import plan_ticket_step
 from hub.tickets import queries as tq
@@ -97,19 +104,24 @@ class RunService:
         return self.read(run_id, actor)
 
     def plan(self, run_id: int, n: int | None, actor: Actor) -> dict[str, Any]:
-        """Dry-run one step (422 for a target not allowed) or every open step."""
+        """Dry-run one step (422 for a target not allowed) or every open step.
+
+        A step whose plan failed may be planned again (after its cause was fixed)."""
         run = self.read(run_id, actor)
         steps = [self._step(run, n)] if n is not None else run["steps"]
-        if n is not None and (steps[0]["state"] not in ("planned", "approved")
-                              or steps[0]["applying"]):
+        if run["status"] in FINISHED:
+            raise StateConflictError(f"run {run_id} is {run['status']}")
+        if n is not None and not Run.plannable(steps[0]):
             raise StateConflictError(f"step {n} is {steps[0]['state']} and cannot be planned")
         results = []
         for step in steps:
-            if step["state"] not in ("planned", "approved") or step["applying"]:
+            if not Run.plannable(step):
                 continue
             try:
                 plan = self._dry_run(run, step)
                 results.append({"n": step["n"], "plan": plan})
+            except UnknownTargetError as exc:  # a configuration gap, not a refused target
+                results.append({"n": step["n"], "error": str(exc)})
             except TargetError as exc:
                 if n is not None:
                     raise ValidationError(f"step {step['n']}: {exc}", step=step["n"]) from exc

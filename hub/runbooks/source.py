@@ -25,10 +25,13 @@ class RunbookText:
     topic: str
     revision: int
     text: str
+    title: str = ""
 
 
 class RunbookSource(Protocol):
     def get(self, conn: sa.Connection, web: str, topic: str) -> RunbookText | None: ...
+
+    def runbooks(self, conn: sa.Connection, actor: Actor) -> list[RunbookText]: ...
 
     def can_execute(self, conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool: ...
 
@@ -50,7 +53,15 @@ class WikiRunbookSource:
         page = get_page(conn, web, topic)
         if page is None:
             return None
-        return RunbookText(web, topic, int(page["revision"]), str(page["text"]))
+        return RunbookText(web, topic, int(page["revision"]), str(page["text"]),
+                           str(page.get("title") or ""))
+
+    def runbooks(self, conn: sa.Connection, actor: Actor) -> list[RunbookText]:
+        """Every topic with an ``op`` block that ``actor`` may view (the runbooks index)."""
+        from hub.wiki.queries import pages_with_fence
+
+        return [RunbookText(p["web"], p["topic"], int(p["revision"]), str(p["text"]),
+                            str(p["title"])) for p in pages_with_fence(conn, actor, "op")]
 
     def can_execute(self, conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool:
         """Staff only, and only where the topic's EXECUTE access control allows it."""

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import quote
 
 from hub.runbooks.steps import StepSpec, parse_params, parse_step
 from hub.wiki.commands import FencedBlock, register_fenced_renderer
@@ -39,8 +40,19 @@ _STATE_CLASS = re.compile(r"[a-z]+")
 
 
 def render_op(block: FencedBlock) -> str:
-    """A numbered step: block ``n`` of the page is step ``n``, as in :func:`parse_runbook`."""
-    return _step(block, block.index, numbered=True)
+    """A numbered step: block ``n`` of the page is step ``n``, as in :func:`parse_runbook`.
+
+    The first step opens with the way to the runbook's own page (start a run, its
+    runs), so a reader of the wiki page finds the runs of what they read."""
+    card = _step(block, block.index, numbered=True)
+    return (_runbook_bar(block) + card) if block.index == 1 else card
+
+
+def _runbook_bar(block: FencedBlock) -> str:
+    page = f"/runbooks/{quote(block.web)}/{quote(block.topic)}"
+    return (f'<p class="runbook-bar">This topic is a runbook: <a href="{page}">start a '
+            f'run</a> · <a href="{page}#h-runs">its runs</a> · '
+            '<a href="/runbooks">all runbooks</a></p>')
 
 
 def render_op_included(block: FencedBlock) -> str:
@@ -69,6 +81,8 @@ def _step(block: FencedBlock, n: int, *, numbered: bool) -> str:
     number = f'<span class="step-number">Step {n}</span> ' if numbered else ""
     approval = ('<span class="step-approval approval-required">approval required</span>'
                 if spec.approval == "required" else "")
+    if spec.when is not None:
+        approval += f' <span class="step-when">only when {escape(str(spec.when))}</span>'
     rows = "".join(f"<tr><th>{escape(str(k))}</th><td><code>{escape(str(v))}</code></td></tr>"
                    for k, v in spec.params.items())
     extra = []

@@ -32,7 +32,10 @@ ACTIONS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 }
 #: Optional parameters without a default (absent unless the runbook sets them).
 OPTIONAL: dict[str, tuple[str, ...]] = {"lb.drain": ("wait_timeout",)}
-STEP_KEYS = {"name", "action", "params", "approval", "timeout", "verify"}
+STEP_KEYS = {"name", "action", "params", "approval", "timeout", "verify", "when"}
+#: The step states a ``when: step N <state>`` condition may ask for.
+WHEN_STATES = ("verified", "failed", "skipped")
+_WHEN_RE = re.compile(r"\s*step\s+(\d{1,4})\s+([a-z]+)\s*", re.IGNORECASE)
 PARAM_TYPES = {"string", "int", "host", "choice"}
 PARAM_KEYS = {"type", "required", "default", "choices", "pattern", "description"}
 #: Values longer than this are refused before any user-supplied pattern runs on them.
@@ -64,6 +67,39 @@ class StepSpec:
     approval: str = "none"
     timeout: int | None = None
     verify: Any = None
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``when: step N verified|failed|skipped``: the step runs only if step N ended so."""
+
+    step: int
+    state: str
+
+    def __str__(self) -> str:
+        return f"step {self.step} {self.state}"
+
+
+def parse_when(value: Any, n: int) -> tuple[Condition | None, str | None]:
+    """Read a ``when:`` value of step ``n``; returns the condition or an error.
+
+    Only an earlier step can be named: the run decides a condition when it reaches
+    the step, and by then only earlier steps have ended.
+    """
+    if value is None:
+        return None, None
+    found = _WHEN_RE.fullmatch(value) if isinstance(value, str) else None
+    wanted = "'step N verified', 'step N failed' or 'step N skipped'"
+    if found is None or found.group(2).lower() not in WHEN_STATES:
+        return None, f"step {n}: when must be {wanted}, not {value!r}"
+    ref = int(found.group(1))
+    if n == 1:
+        return None, "step 1: when must name an earlier step, and step 1 has none"
+    if not 1 <= ref < n:
+        earlier = "step 1" if n == 2 else f"steps 1 to {n - 1}"
+        return None, f"step {n}: when names step {ref}, not an earlier step ({earlier})"
+    return Condition(ref, found.group(2).lower()), None
 
 
 @dataclass(frozen=True)
@@ -84,6 +120,7 @@ class Runbook:
     steps: list[StepSpec] = field(default_factory=list)
     params: list[ParamSpec] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    blocks: int = 0  # ``op`` blocks, valid or not (the step numbers go up to this)
 
 
 def parse_runbook(text: str) -> Runbook:
@@ -98,6 +135,7 @@ def parse_runbook(text: str) -> Runbook:
             n += 1
             step, errors = parse_step(body, n)
             book.errors.extend(errors)
+            book.blocks = n
             if step is not None:
                 book.steps.append(step)
         elif lang == "params":
@@ -139,10 +177,13 @@ def parse_step(body: str, n: int) -> tuple[StepSpec | None, list[str]]:
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)
                                 or timeout <= 0):
         errors.append(f"{where}: timeout must be a positive number of seconds")
+    when, problem = parse_when(data.get("when"), n)
+    if problem:
+        errors.append(problem)
     if errors:
         return None, errors
     name = str(data.get("name") or action)
-    return StepSpec(n, name, action, params, approval, timeout, data.get("verify")), []
+    return StepSpec(n, name, action, params, approval, timeout, data.get("verify"), when), []
 
 
 def parse_params(body: str) -> tuple[list[ParamSpec], list[str]]:

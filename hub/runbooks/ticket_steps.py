@@ -47,20 +47,23 @@ def apply_ticket_step(handlers: RunbookHandlers, cmd: c.ApplyTicketStep, uow: Un
     try:
         output = _change(run, step, uow, actor)
     except DomainError as exc:
+        since = len(run.pending)
         run.record_failed(cmd.n, token, "apply", exc.message, None)
-        note(uow, run, actor, f"step {cmd.n} ({step['name']}) FAILED: {exc.message}. "
-             "The run stopped.")
+        note(uow, run, actor, f"step {cmd.n} ({step['name']}) FAILED: {exc.message}.", since)
         return {"id": run.number, "ok": False, "error": exc.message}
     run.record_applied(cmd.n, token, output, {})
     ticket = tc.load_ticket(uow, run.ticket_id)
     wanted = step["params"].get("status")
+    since = len(run.pending)
     if step["action"] == "ticket.status" and ticket.status != wanted:
-        run.record_failed(cmd.n, token, "verify", f"ticket is {ticket.status}, not {wanted}",
-                          None)
+        error = f"ticket is {ticket.status}, not {wanted}"
+        run.record_failed(cmd.n, token, "verify", error, None)
+        note(uow, run, actor, f"step {cmd.n} ({step['name']}) FAILED in verify: {error}.",
+             since)
         return {"id": run.number, "ok": False}
     run.record_verified(cmd.n, token, "ticket shows the change")
-    done = " The run is complete." if run.status == "completed" else ""
-    note(uow, run, actor, f"step {cmd.n} ({step['name']}) applied and verified: {output}{done}")
+    note(uow, run, actor, f"step {cmd.n} ({step['name']}) applied and verified: {output}",
+         since)
     return {"id": run.number, "ok": True}
 
 

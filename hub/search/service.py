@@ -26,6 +26,7 @@ from whoosh.qparser import QueryParser
 from hub.accounts.queries import TICKET_ROLES, mentioned_scopes, rights_for
 from hub.actors import Actor
 from hub.domain import ValidationError
+from hub.search import confirm
 from hub.search.index import DEFAULT_FIELD, STAFF_DEFAULT_FIELD, STAFF_ONLY, index_of
 from hub.tickets.queries import internal_fields, visible_ids
 from hub.wiki.queries import Access, access_for, customer_view_scope, page_acls
@@ -144,16 +145,6 @@ def _ticket_rights(conn: sa.Connection, viewer: Actor, ids: list[int]) -> _Ticke
                          visible_ids(conn, viewer, listed, "SeeInternalFields"))
 
 
-def _confirmed(searcher: Any, public_q: Any, keys: list[str]) -> set[str]:
-    """Which of ``keys`` the query matches on the text everyone who may open them sees
-    (for hits found through comments or internal fields the viewer may not see)."""
-    if not keys:
-        return set()
-    only = wq.Or([wq.Term("key", k) for k in keys])
-    return {hit["key"] for hit in searcher.search(wq.And([public_q, only]), limit=len(keys),
-                                                  scored=False)}
-
-
 def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: int = 20,
            kind: str | None = None, web: str | None = None, html: bool = True,
            access: Access | None = None) -> list[dict[str, Any]]:
@@ -205,12 +196,21 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
     candidates = list(results)
     rights = _ticket_rights(conn, viewer, [int(h["ref"]) for h in candidates
                                            if h["kind"] == "ticket"])
-    unconfirmed = [h["key"] for h in candidates if h["kind"] == "ticket" and staff
-                   and int(h["ref"]) in rights.shown and not rights.full(int(h["ref"]))]
-    confirmed = _confirmed(searcher, public_q, unconfirmed)
+    hidden_fields = _InternalFields(conn)
+
+    def shows_of(hit: Any) -> _TicketShows:
+        ref = int(hit["ref"])
+        return _TicketShows(ref in rights.comments, ref in rights.internal,
+                            hidden_fields.of(str(hit["queue"])))
+
+    partly = [h for h in candidates if h["kind"] == "ticket" and staff
+              and int(h["ref"]) in rights.shown and not rights.full(int(h["ref"]))]
+    unconfirmed = {h["key"] for h in partly}
+    confirmed = confirm.confirmed(searcher, q, public_q, partly, comments=rights.comments,
+                                  internal=rights.internal,
+                                  fields_text=lambda hit: _fields_text(hit, shows_of(hit)))
     acls = page_acls(conn, [(str(h["web"]), str(h["topic"])) for h in candidates
                             if h["kind"] == "page"])
-    hidden_fields = _InternalFields(conn)
     hits: list[dict[str, Any]] = []
     for hit in candidates:
         if len(hits) >= limit:
@@ -220,8 +220,7 @@ def search(hub: Hub, conn: sa.Connection, viewer: Actor, text: str, *, limit: in
             if ref not in rights.shown or (hit["key"] in unconfirmed
                                            and hit["key"] not in confirmed):
                 continue
-            shows = _TicketShows(ref in rights.comments, ref in rights.internal,
-                                 hidden_fields.of(str(hit["queue"])))
+            shows = shows_of(hit)
         else:
             where = (str(hit["web"]), str(hit["topic"]))
             if where not in acls or not access.allowed("VIEW", *where, acls[where]):

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hub.actors import Actor
 from hub.domain import ValidationError
 from hub.tickets.access import visible
+from hub.tickets.lists import text_match
 from hub.tickets.queue_reads import find_queue
 from hub.tickets.tables import ticket_watchers, tickets
 
@@ -61,9 +62,7 @@ def _where(conn: sa.Connection, viewer: Actor, s: DeskSearch) -> list[Any]:
         where.append(tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
             ticket_watchers.c.address == s.requestor.strip().lower(),
             ticket_watchers.c.role == "requestors")))
-    for word in (s.q or "").lower().split()[:10]:
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(tickets.c.search_text.like(f"%{escaped}%", escape="\\"))
+    where += text_match(viewer, s.q)  # the same words as the API list's q=
     for column, after, before in ((tickets.c.created_at, s.created_after, s.created_before),
                                   (tickets.c.updated_at, s.updated_after, s.updated_before)):
         if after:
@@ -73,20 +72,28 @@ def _where(conn: sa.Connection, viewer: Actor, s: DeskSearch) -> list[Any]:
     return where
 
 
+def _ordering(order: str) -> list[Any]:
+    """``-priority,-updated``: up to three keys, each ``-`` for descending; ties end by id."""
+    keys = [k.strip() for k in order.split(",") if k.strip()][:3] or ["-id"]
+    ordering: list[Any] = []
+    for key in keys:
+        column = SEARCH_ORDERS.get(key.lstrip("-"))
+        if column is None:
+            raise ValidationError(
+                f"order is one of {sorted(SEARCH_ORDERS)} (prefix - for descending, "
+                "several separated by commas)")
+        ordering.append(column.desc() if key.startswith("-") else column.asc())
+    if all(k.lstrip("-") != "id" for k in keys):
+        ordering.append(tickets.c.id.desc() if keys[0].startswith("-") else tickets.c.id.asc())
+    return ordering
+
+
 def search_page(conn: sa.Connection, viewer: Actor, s: DeskSearch) -> dict[str, Any]:
     """One page of matching tickets (list columns), the total, and the paging."""
-    key = s.order.lstrip("-")
-    if key not in SEARCH_ORDERS:
-        raise ValidationError(
-            f"order is one of {sorted(SEARCH_ORDERS)} (prefix - for descending)")
+    ordering = _ordering(s.order)
     if not 1 <= s.page <= MAX_PAGE or not 1 <= s.per_page <= 500:
         raise ValidationError("page is 1 to 10000 and per_page 1 to 500")
     where = _where(conn, viewer, s)
-    column = SEARCH_ORDERS[key]
-    descending = s.order.startswith("-")
-    ordering = [column.desc() if descending else column.asc()]
-    if key != "id":
-        ordering.append(tickets.c.id.desc() if descending else tickets.c.id.asc())
     rows = conn.execute(sa.select(*COLUMNS).where(*where).order_by(*ordering)
                         .limit(s.per_page).offset((s.page - 1) * s.per_page)).all()
     total = int(conn.execute(sa.select(sa.func.count()).select_from(tickets)
@@ -107,3 +114,19 @@ def unowned_in(conn: sa.Connection, viewer: Actor, queue_names: Sequence[str],
                          .order_by(tickets.c.id.desc()).limit(limit)).all()
     return {"tickets": [r._asdict() for r in found], "total": len(found)}
 
+
+def status_counts(conn: sa.Connection, viewer: Actor,
+                  statuses: Sequence[str]) -> dict[str, dict[str, int]]:
+    """``queue -> status -> count`` of unmerged tickets in ``statuses`` the viewer may see
+    (the desk's "at a glance" numbers, by the same rule as every list)."""
+    if not statuses:
+        return {}
+    rows = conn.execute(
+        sa.select(tickets.c.queue, tickets.c.status, sa.func.count().label("n"))
+        .where(tickets.c.merged_into.is_(None), visible(viewer),
+               tickets.c.status.in_(list(statuses)))
+        .group_by(tickets.c.queue, tickets.c.status))
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        out.setdefault(str(row.queue), {})[str(row.status)] = int(row.n)
+    return out

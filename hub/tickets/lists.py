@@ -1,4 +1,5 @@
-"""Ticket lists for the API (filters, ordering, paging), filtered by the access rule."""
+"""Ticket lists for the API (filters, ordering, paging), filtered by the access rule,
+and the one ``q=`` word match the API list and the desk's list both use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.actors import Actor
+from hub.db import events
 from hub.domain import ValidationError
 from hub.tickets.access import visible
 from hub.tickets.queue_reads import internal_fields
@@ -16,6 +18,7 @@ from hub.tickets.snapshot import public
 from hub.tickets.tables import ticket_watchers, tickets
 
 MAX_LIMIT = 1000
+MAX_WORDS = 10
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,33 @@ ORDERS = {"id": tickets.c.id, "priority": tickets.c.priority, "updated": tickets
           "subject": tickets.c.subject, "owner": tickets.c.owner, "queue": tickets.c.queue}
 
 
+_COMMENT_BODY = sa.func.lower(events.c.data["body"].as_string())
+
+
+def _in_comments(pattern: str) -> Any:
+    """SQL: a comment on the ticket contains ``pattern`` (read from the ticket's own events,
+    through the store's ``(stream_id, version)`` index, one ticket at a time)."""
+    stream = sa.literal("ticket-") + sa.cast(tickets.c.id, sa.String)
+    return sa.exists().where(events.c.stream_id == stream,
+                             events.c.type == "TicketCommented",
+                             _COMMENT_BODY.like(pattern, escape="\\"))
+
+
+def text_match(viewer: Actor, q: str | None) -> list[Any]:
+    """``q=``: every word (up to ten) occurs in the subject, the first message or the
+    correspondence, or in a comment where ``viewer`` may read comments
+    (ShowTicketComments, by the one access rule). The search page finds the same:
+    comments are staff-only there too, so a customer never finds a ticket by them."""
+    conditions: list[Any] = []
+    may_read_comments = visible(viewer, "ShowTicketComments")
+    for word in (q or "").lower().split()[:MAX_WORDS]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        conditions.append(sa.or_(tickets.c.search_text.like(pattern, escape="\\"),
+                                 sa.and_(may_read_comments, _in_comments(pattern))))
+    return conditions
+
+
 def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[str, Any]:
     if not 1 <= f.limit <= MAX_LIMIT or f.offset < 0:
         raise ValidationError(f"limit is 1 to {MAX_LIMIT} and offset at least 0")
@@ -53,10 +83,7 @@ def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[st
         where.append(tickets.c.id.in_(sa.select(ticket_watchers.c.ticket_id).where(
             ticket_watchers.c.address == f.requestor.lower(),
             ticket_watchers.c.role == "requestors")))
-    if f.q:
-        for word in f.q.lower().split()[:10]:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(tickets.c.search_text.like(f"%{escaped}%", escape="\\"))
+    where += text_match(viewer, f.q)
     if f.updated_after:
         where.append(tickets.c.updated_at >= f.updated_after)
     if f.updated_before:

@@ -15,7 +15,13 @@ from hub.actors import Actor
 from hub.domain import NotFoundError, ValidationError
 from hub.eventstore import EventStore, StoredEvent
 from hub.tickets.access import can_see, visible
-from hub.tickets.desk_search import PER_PAGE, DeskSearch, search_page, unowned_in
+from hub.tickets.desk_search import (
+    PER_PAGE,
+    DeskSearch,
+    search_page,
+    status_counts,
+    unowned_in,
+)
 from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 from hub.tickets.lists import MAX_LIMIT, ORDERS, TicketFilter, list_tickets
 from hub.tickets.model import Ticket
@@ -59,6 +65,7 @@ __all__ = [
     "search_page",
     "state_at",
     "state_of",
+    "status_counts",
     "statuses_of",
     "ticket_as_of",
     "ticket_brief",

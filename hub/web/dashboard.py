@@ -1,4 +1,7 @@
-"""Dashboard: tickets opened and resolved per hour, overall and per queue, as PNG graphs.
+"""Dashboard: tickets opened and resolved, overall and per queue, as PNG graphs.
+
+Each period has its own resolution, named on the graph's axis: the last 3 hours per
+minute, a day or a week per hour, a month per day.
 
 Graphs are drawn on request from the RRD files the metrics reactor keeps; the
 image route checks SeeQueue on the queue (or, for all queues, a global right).
@@ -28,7 +31,7 @@ def dashboard() -> str:
         abort(403)
     period = request.args.get("period", "day")
     if period not in metrics.PERIODS:
-        abort(400, "period is day, week or month")
+        abort(400, "period is one of " + ", ".join(metrics.PERIODS))
     hub = hub_of()
     with hub.engine.connect() as conn:
         visible = listing.queues_with(conn, g.actor, "SeeQueue")
@@ -40,7 +43,7 @@ def dashboard() -> str:
         panels.append({"key": row["name"], "title": row["name"],
                        "totals": metrics.totals(hub, row["name"], period)})
     return render_template("dashboard.html", panels=panels, period=period,
-                           periods=list(metrics.PERIODS))
+                           periods=metrics.PERIODS)
 
 
 @bp.get("/dashboard/graphs/<queue>/<period>.png")

@@ -18,7 +18,7 @@ from hub.domain import DomainError
 from hub.eventstore import ConcurrencyError
 from hub.httpapi import hub_of
 from hub.tickets import commands as tc
-from hub.web import listing
+from hub.web import errors, listing
 from hub.web.commands import DeleteSearch, SaveSearch
 from hub.web.searches import list_searches
 from hub.webkit.auth import login_required, safe_next, staff_required
@@ -31,21 +31,19 @@ bp = Blueprint("desk", __name__, template_folder="templates", static_folder="sta
 def domain_error(exc: DomainError) -> tuple[str, int]:
     field = exc.details.get("field")
     message = f"{exc.message} (field: {field})" if field else exc.message
-    return render_template("error.html", message=message, status=exc.status), exc.status
+    return errors.page(exc.status, message)
 
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Any:
-    if exc.code is None or exc.code < 400:
+    if exc.code is None or exc.code < 400 or exc.response is not None:
         return exc
-    return render_template("error.html", message=exc.description,
-                           status=exc.code), exc.code
+    return errors.page(exc.code, exc.description)
 
 
 @bp.errorhandler(ConcurrencyError)
 def concurrency_error(exc: ConcurrencyError) -> tuple[str, int]:
-    return render_template("error.html", status=409,
-                           message="The ticket changed meanwhile; reload and try again."), 409
+    return errors.page(409, "The ticket changed meanwhile; reload and try again.")
 
 
 def send(command: Any) -> Any:
@@ -69,10 +67,13 @@ def home() -> str:
     with hub_of().engine.connect() as conn:
         if g.actor.is_staff:
             return render_template("home.html", **listing.home_sections(conn, g.actor))
-        mine = listing.search(conn, g.actor, listing.Search(order="-updated", per_page=100))
+        order = listing.order_from(request.args.get("sort"), request.args.get("dir"),
+                                   request.args.get("order"), default="-updated")
+        mine = listing.search(conn, g.actor, listing.Search(order=order, per_page=100))
         creatable = listing.queues_with(conn, g.actor, "CreateTicket")
     return render_template("self_service.html", tickets=mine["tickets"], total=mine["total"],
-                           creatable=creatable)
+                           creatable=creatable, sorting=listing.sorting_of(order),
+                           args=request.args.to_dict(flat=True))
 
 
 def search_from(args: Any) -> listing.Search:
@@ -89,7 +90,8 @@ def search_from(args: Any) -> listing.Search:
         created_before=listing.parse_date(args.get("created_before"), "created_before"),
         updated_after=listing.parse_date(args.get("updated_after"), "updated_after"),
         updated_before=listing.parse_date(args.get("updated_before"), "updated_before"),
-        order=args.get("order") or "-id", page=int_arg("page", 1, args),
+        order=listing.order_from(args.get("sort"), args.get("dir"), args.get("order")),
+        page=int_arg("page", 1, args),
         per_page=int_arg("per_page", listing.PER_PAGE, args))
 
 
@@ -108,7 +110,7 @@ def queue(name: str) -> str:
         result = listing.search(conn, g.actor, flt)
         owners = listing.owners(conn) if g.actor.is_staff else []
     return render_template("queue.html", queue=canonical, result=result, args=args,
-                           owners=owners)
+                           owners=owners, sorting=listing.sorting_of(flt.order))
 
 
 class _MultiArgs(dict[str, str]):
@@ -130,7 +132,7 @@ def search() -> str:
         queues = listing.queues_with(conn, g.actor, "ShowTicket") if g.actor.is_staff else []
         owners = listing.owners(conn) if g.actor.is_staff else []
     return render_template("search.html", result=result, args=request.args, saved=saved,
-                           queues=queues, owners=owners)
+                           queues=queues, owners=owners, sorting=listing.sorting_of(flt.order))
 
 
 @bp.post("/tickets/searches")

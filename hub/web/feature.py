@@ -1,22 +1,20 @@
 """Web feature wiring: sessions, CSRF, security headers, the desk pages and their data.
 
-The desk owns saved searches (commands, projection), the ticket-rate reactor
-that feeds the dashboard's RRD files, and a scheduler job that keeps those
-files current through quiet hours.
+The desk owns saved searches (commands, projection) and the ticket-rate reactor
+that feeds the dashboard's RRD files (reads count quiet time as zero, so no job
+has to write zeros through quiet hours).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hub.scheduler import register_jobs
 from hub.web import events
 
 #: The features this one uses (checked at start-up).
 NEEDS: tuple[str, ...] = ("accounts", "ops", "tickets")
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.background import BackgroundScheduler
     from flask import Flask
 
     from hub.bootstrap import Hub
@@ -34,21 +32,17 @@ def register(hub: Hub) -> None:
     hub.reactors.append(TicketRatesReactor())
 
 
-@register_jobs
-def _metrics_job(hub: Hub, scheduler: BackgroundScheduler) -> None:
-    from hub.web.metrics import touch_all
-
-    scheduler.add_job(touch_all, "interval", minutes=5, args=[hub], id="desk-metrics-touch",
-                      replace_existing=True)
-
-
 def init_app(app: Flask) -> None:
     """Per-app set-up that blueprints alone cannot express."""
+    from hub.web import errors, local_time, menu
     from hub.webkit import security
     from hub.webkit.auth import load_session_actor
 
     security.init_app(app)
     app.before_request(load_session_actor)
+    errors.install(app)
+    local_time.install(app)
+    menu.install(app)
     for name in ("tickets_api", "admin_api"):
         blueprint = app.blueprints.get(name)
         if blueprint is not None:
@@ -58,8 +52,11 @@ def init_app(app: Flask) -> None:
 def blueprints() -> list[Any]:
     from hub.web import (  # noqa: F401 (routes)
         account_views,
+        admin_access_views,
+        admin_queue_views,
         admin_views,
         dashboard,
+        local_time,
         ticket_views,
     )
     from hub.web.admin_api import bp as admin_api_bp

@@ -22,6 +22,16 @@ PER_PAGE = tq.PER_PAGE
 MAX_PAGE = 10_000
 DEFAULT_ACTIVE = ("new", "open", "stalled")
 Search = tq.DeskSearch
+#: What the desk's lists put first: the most urgent, then the most recently touched
+#: (RT's "highest priority tickets I own").
+DEFAULT_ORDER = "-priority,-updated"
+#: Sortable columns, with the direction a first click on a column's header asks for.
+SORT_KEYS = {"id": "desc", "subject": "asc", "queue": "asc", "status": "asc",
+             "owner": "asc", "priority": "desc", "created": "desc", "updated": "desc"}
+#: Ties of a sort key broken by another before the ticket number.
+THEN = {"priority": "-updated", "status": "-priority", "queue": "-priority",
+        "owner": "-priority"}
+COUNTED = ("new", "open", "stalled")
 
 
 def parse_date(value: str | None, name: str) -> dt.datetime | None:
@@ -68,17 +78,63 @@ def search(conn: sa.Connection, viewer: Actor, s: tq.DeskSearch) -> dict[str, An
     return tq.search_page(conn, viewer, s)
 
 
+def order_from(sort: str | None, direction: str | None, order: str | None,
+               default: str = DEFAULT_ORDER) -> str:
+    """The list order a request asks for: ``?sort=priority&dir=desc`` (the column
+    headers' links), else the older ``?order=-priority``, else ``default``."""
+    if sort:
+        if sort not in SORT_KEYS:
+            raise ValidationError(f"sort is one of {', '.join(SORT_KEYS)}")
+        chosen = direction or SORT_KEYS[sort]
+        if chosen not in ("asc", "desc"):
+            raise ValidationError("dir is asc or desc")
+        key = f"{'-' if chosen == 'desc' else ''}{sort}"
+        return f"{key},{THEN[sort]}" if sort in THEN else key
+    if direction and direction not in ("asc", "desc"):
+        raise ValidationError("dir is asc or desc")
+    return order or default
+
+
+def sorting_of(order: str) -> dict[str, Any]:
+    """Which header shows as sorted and how (``key``, ``dir``), and the direction a
+    first click on each header asks for (``first``)."""
+    first = order.split(",", 1)[0].strip() or "-id"
+    return {"key": first.lstrip("-"), "dir": "desc" if first.startswith("-") else "asc",
+            "first": SORT_KEYS}
+
+
+def queue_counts(conn: sa.Connection, viewer: Actor) -> list[dict[str, Any]]:
+    """Per queue the viewer works in: how many tickets are new, open and stalled.
+
+    Queues listed are those where the viewer may see tickets, plus any other queue
+    where the one access rule shows them some (e.g. a ticket they own there).
+    """
+    counts = tq.status_counts(conn, viewer, COUNTED)
+    shown = {q["name"] for q in queues_with(conn, viewer, "ShowTicket")}
+    out = []
+    for q in queue_rows(conn):
+        numbers = counts.get(q["name"], {})
+        if q["name"] not in shown and not numbers:
+            continue
+        row = {s: numbers.get(s, 0) for s in COUNTED}
+        out.append({"name": q["name"], "counts": row, "total": sum(row.values())})
+    return out
+
+
 def home_sections(conn: sa.Connection, viewer: Actor) -> dict[str, Any]:
-    """Staff home: my tickets, unowned in my queues, recently updated."""
+    """Staff home: counts per queue, my tickets, unowned in my queues, recently updated."""
     rows = queue_rows(conn)
     active = active_statuses(conn)
-    mine = search(conn, viewer, Search(owner=viewer.name, status=active, order="-priority",
+    mine = search(conn, viewer, Search(owner=viewer.name, status=active, order=DEFAULT_ORDER,
                                        per_page=25))
     my_queues = [q["name"] for q in rows
                  if "OwnTicket" in rights_for(viewer, queue=q["name"])]
     unowned = tq.unowned_in(conn, viewer, my_queues, active, limit=25)
-    recent = search(conn, viewer, Search(order="-updated", per_page=15))
-    return {"mine": mine, "unowned": unowned, "recent": recent, "queues": rows}
+    recent = search(conn, viewer, Search(order="-updated", per_page=10))
+    creatable = queues_with(conn, viewer, "CreateTicket")
+    return {"mine": mine, "unowned": unowned, "recent": recent, "queues": rows,
+            "counts": queue_counts(conn, viewer), "counted": COUNTED,
+            "creatable": creatable}
 
 
 def owners(conn: sa.Connection) -> list[str]:

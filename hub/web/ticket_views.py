@@ -68,7 +68,18 @@ def ticket(ticket_id: int) -> Any:
         history=[describe(e) for e in events], rights=rights, staff=staff,
         fields=[f for f in fields if staff or not f.get("internal")], statuses=statuses,
         owners=owners, queues=queues, nagios=nagios,
-        resolved=lifecycle.get("resolved", "resolved"))
+        resolved=lifecycle.get("resolved", "resolved"),
+        resolved_at=None if as_of else state.get("resolved_at"),
+        # Who sees internal entries (and how each change came in) is who may read
+        # comments: the same rights the history itself was filtered by.
+        internal="ShowTicketComments" in rights,
+        open_status=_open_status(lifecycle))
+
+
+def _open_status(lifecycle: dict[str, Any]) -> str:
+    """The status the "Open" action sets: ``open`` where the lifecycle has it."""
+    active = list(lifecycle.get("active", []) or ["open"])
+    return "open" if "open" in active else active[0]
 
 
 def _back(ticket_id: int, message: str) -> Response:

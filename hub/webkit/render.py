@@ -19,6 +19,22 @@ SOURCES = {"web": "the web", "api": "the API", "email": "email", "alert": "an al
            "system": "the system"}
 
 
+#: How each value reads when there is none: RT's "Nobody" for owners, never "nothing"
+#: (and 0 is a priority like any other, not a missing one).
+EMPTY = {"Owner": "Nobody", "Due": "(not set)", "Subject": "(empty)"}
+
+
+def _shown(value: Any, unset: str, label: str = "") -> str:
+    """A value as a history sentence shows it: ``0`` stays ``0``; None or "" is ``unset``."""
+    if value is None or value == "" or value == []:
+        return unset
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if label == "Due" and isinstance(value, str):
+        return value.removesuffix("T00:00:00").replace("T", " ")[:16]
+    return str(value)
+
+
 def _sentence(kind: str, d: dict[str, Any]) -> str:
     if kind == "TicketCreated":
         return f"Ticket created in {d.get('queue')} with status {d.get('status')}"
@@ -36,9 +52,12 @@ def _sentence(kind: str, d: dict[str, Any]) -> str:
     }
     if kind in simple:
         label, old, new = simple[kind]
-        return f"{label} changed from {d.get(old) or 'nothing'} to {d.get(new) or 'nothing'}"
+        unset = EMPTY.get(label, "(none)")
+        return (f"{label} changed from {_shown(d.get(old), unset, label)} "
+                f"to {_shown(d.get(new), unset, label)}")
     if kind == "TicketFieldChanged":
-        return f"{d.get('name')} changed from {d.get('old') or 'nothing'} to {d.get('new')}"
+        return (f"{d.get('name')} changed from {_shown(d.get('old'), '(not set)')} "
+                f"to {_shown(d.get('new'), '(not set)')}")
     if kind in ("TicketWatcherAdded", "TicketWatcherRemoved"):
         verb = "added as" if kind.endswith("Added") else "removed from"
         return f"{d.get('address')} {verb} {d.get('role')}"

@@ -40,7 +40,8 @@ def import_cmd(directory: Path, webs: tuple[str, ...], quiet: bool) -> None:
 
 @wiki_group.command("demo")
 def demo_cmd() -> None:
-    """Create the demo topics (Main.WebHome, Runbooks.DrainWebNode) if missing."""
+    """Create the wiki's demo topic (Main.WebHome) if missing; `hub init` adds the
+    Runbooks web and its demo runbooks."""
     from hub.wiki.commands import install_demo
 
     created = install_demo(bootstrap())

@@ -122,6 +122,26 @@ def can_execute(conn: sa.Connection, actor: Actor, web: str, topic: str) -> bool
     return access.allowed("VIEW", web, topic) and access.allowed("EXECUTE", web, topic)
 
 
+def pages_with_fence(conn: sa.Connection, viewer: Actor, info: str,
+                     limit: int = 1000) -> list[dict[str, Any]]:
+    """Current topics ``viewer`` may view whose text holds a fenced block opened with
+    ```` ```info ```` (e.g. the runbooks index: every topic with ``op`` steps), by name.
+
+    The text match is a pre-filter; the caller parses each text for the real blocks.
+    """
+    rows = conn.execute(
+        sa.select(wiki_pages.c.web, wiki_pages.c.topic, wiki_pages.c.title,
+                  wiki_pages.c.revision, wiki_pages.c.text, wiki_pages.c.acl,
+                  wiki_pages.c.author, wiki_pages.c.at)
+        .where(wiki_pages.c.revision > 0, wiki_pages.c.text.contains(f"```{info}",
+                                                                     autoescape=True))
+        .order_by(wiki_pages.c.web, wiki_pages.c.topic).limit(limit)).all()
+    access = Access(conn, viewer)
+    return [{"web": r.web, "topic": r.topic, "title": r.title, "revision": r.revision,
+             "text": r.text, "author": r.author, "at": iso(r.at)}
+            for r in rows if access.allowed("VIEW", r.web, r.topic, r.acl)]
+
+
 def view_page(conn: sa.Connection, viewer: Actor, web: str, topic: str,
               revision: int | None = None, access: Access | None = None) -> dict[str, Any]:
     page = get_page(conn, web, topic)

@@ -1,4 +1,5 @@
-"""Demo content for ``hub init``: ``Main.WebHome`` and the ``Runbooks`` web with a runbook."""
+"""Demo content for ``hub init``: ``Main.WebHome`` (the ``Runbooks`` web and its demo
+runbooks come from the runbooks feature, ``hub.runbooks.commands.install_demo``)."""
 
 from __future__ import annotations
 
@@ -11,61 +12,20 @@ from hub.wiki.queries import page_exists
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
 
-MAIN_HOME = """# Welcome to OpsHub
+# "!OpsHub": the product's name is written like a WikiWord but names no topic, so it is
+# escaped (TML's ``!``) instead of showing as a link to a page that does not exist.
+MAIN_HOME = """# Welcome to !OpsHub
 
-This is the knowledge base. Runbooks live in the Runbooks.WebHome web; every page has
-a history, backlinks and can be searched together with tickets.
+This is the knowledge base. Runbooks live in the [[Runbooks.WebHome][Runbooks]] web;
+every page has a history, backlinks and can be searched together with tickets.
 
 ## Open tickets
 
 %TICKETS{"status=new,open limit=10"}%
 """
 
-RUNBOOKS_HOME = """# Runbooks
-
-Operational procedures. Each fenced `op` block of a runbook is one step.
-
-* DrainWebNode: take a web server out of the pool for maintenance
-"""
-
-RUNBOOKS_PREFS = """# Runbooks preferences
-
-Staff may view, change and execute runbooks; customers see nothing here.
-
-   * Set ALLOWWEBVIEW = StaffGroup
-   * Set ALLOWWEBCHANGE = StaffGroup
-   * Set ALLOWWEBEXECUTE = StaffGroup
-"""
-
-DRAIN_WEB_NODE = """# Drain a web node
-
-Take one web server out of the load-balancer pool, e.g. before maintenance.
-
-```params
-node: {type: string, required: true, description: web server to drain}
-```
-
-```op
-name: Drain the node from the web pool
-action: lb.drain
-params: {pool: web, server: "{{ params.node }}"}
-approval: required
-```
-
-```op
-name: Note the drain on the ticket
-action: ticket.comment
-params: {body: "{{ params.node }} drained from the web pool"}
-```
-
-When the work is done, put the node back with `lb.ready`.
-"""
-
 DEMO = (
     ("Main", "WebHome", MAIN_HOME, None),
-    ("Runbooks", "WebPreferences", RUNBOOKS_PREFS, None),
-    ("Runbooks", "WebHome", RUNBOOKS_HOME, None),
-    ("Runbooks", "DrainWebNode", DRAIN_WEB_NODE, "Runbooks.WebHome"),
 )
 
 

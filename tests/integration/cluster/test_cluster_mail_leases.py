@@ -153,7 +153,8 @@ def _queue(hub: Hub, count: int) -> None:
             msg["From"], msg["To"] = "hub@hub.test", f"r{i}@example.com"
             msg["Subject"], msg["Message-ID"] = f"n{i}", f"<n{i}@hub.test>"
             msg.set_content("x")
-            assert enqueue_message(conn, msg, dedupe_key=f"test:{i}", kind="notification")
+            assert enqueue_message(conn, msg, settings=hub.settings, dedupe_key=f"test:{i}",
+                                   kind="notification")
 
 
 def test_a_killed_nodes_outbox_lease_is_taken_over_and_sent_once(
@@ -164,7 +165,7 @@ def test_a_killed_nodes_outbox_lease_is_taken_over_and_sent_once(
     controller.start()
     try:
         b.settings = replace(b.settings, smarthost=f"127.0.0.1:{port}")
-        _queue(a, 3)
+        _queue(b, 3)  # queued where a smarthost is set (a has none: it would hold them)
         with a.engine.begin() as conn:  # node a claimed them, then was killed
             conn.execute(sa.update(mail_outbox).values(
                 locked_by=DEAD, locked_until=utcnow() + dt.timedelta(minutes=2)))

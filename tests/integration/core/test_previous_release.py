@@ -84,15 +84,31 @@ def _projected_by_old_release(hub: Hub) -> set[str]:
         return set(conn.execute(sa.text("SELECT name FROM projection_positions")).scalars())
 
 
+ALERT_BOARD_COLUMNS = frozenset({"last_state", "state_since", "output", "acknowledged_by",
+                                 "ack_requested_by", "source_flapping"})
+
+
+#: What a run shows since runs tell what happened (times, why it stopped or was aborted)
+#: and steps their condition and who skipped them and why.
+RUN_ADDITIONS = frozenset({"started_at", "finished_at", "failed_step", "abort_reason",
+                           "aborted_by"})
+STEP_ADDITIONS = frozenset({"plan_digest", "when", "failed_phase", "skipped_by",
+                            "skip_reason"})
+
+
 def _without_additions(table: str, row: dict[str, Any]) -> dict[str, Any]:
     """A row without the read-model fields this release added on purpose.
 
     Each addition is listed here by name, so an unintended change still fails:
-    ``plan_digest`` on a run's steps (approvals name the plan they approve).
+    ``plan_digest`` on a run's steps (approvals name the plan they approve), and the run
+    and step fields of :data:`RUN_ADDITIONS` and :data:`STEP_ADDITIONS`; what the
+    alerts page shows of an alert episode (:data:`ALERT_BOARD_COLUMNS`).
     """
+    if table == "ops_alerts.alerts":
+        row = {k: v for k, v in row.items() if k not in ALERT_BOARD_COLUMNS}
     if table == "runbook_runs.runbook_runs" and isinstance(row.get("state"), dict):
-        state = dict(row["state"])
-        state["steps"] = [{k: v for k, v in step.items() if k != "plan_digest"}
+        state = {k: v for k, v in row["state"].items() if k not in RUN_ADDITIONS}
+        state["steps"] = [{k: v for k, v in step.items() if k not in STEP_ADDITIONS}
                           for step in state.get("steps", [])]
         row = {**row, "state": state}
     return row

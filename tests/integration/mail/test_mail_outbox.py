@@ -50,14 +50,15 @@ def test_smarthost_down_then_up(mail: MailEnv) -> None:
     assert row.state == "sent" and row.raw is not None
 
 
-def test_no_smarthost_keeps_mail_queued(mail: MailEnv) -> None:
+def test_no_smarthost_holds_mail(mail: MailEnv) -> None:
     mail.hub.settings = replace(mail.hub.settings, smarthost="")
     mail.send(make_mail("no relay", "x", msgid="<norelay@example.com>"))
     mail.wait_processed(1)
     while run_once(mail.hub, mail.notifier):
         pass
     assert OutboxSender(mail.hub).send_due() == 0
-    assert [r.state for r in _rows(mail)] == ["queued"]
+    assert [(r.state, r.last_error) for r in _rows(mail)] == [
+        ("held", "no smarthost configured (HUB_SMARTHOST)")]
     assert mail.sink.received == []
 
 

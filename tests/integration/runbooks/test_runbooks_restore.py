@@ -89,10 +89,12 @@ def test_restore_run_and_every_escape(env: Env, store: dict[str, Path]) -> None:
     assert status == 201
     step = run["steps"][0]  # type: ignore[index]
     assert step["plan"] is None and "not allowed" in step["plan_error"]
+    assert step["state"] == "failed" and run["status"] == "failed"  # never "planned"
     rid = run["id"]
     assert env.post("bob", f"/api/v1/runs/{rid}/steps/1/plan").status_code == 422
     r = env.post("bob", f"/api/v1/runs/{rid}/steps/1/apply")
-    assert r.status_code == 422, r.get_data()
+    assert r.status_code == 409, r.get_data()  # a failed plan cannot be applied
+    assert "its plan failed: not allowed" in r.get_json()["error"]
     failed = env.get("bob", f"/api/v1/runs/{rid}").get_json()
     assert failed["status"] == "failed" and failed["steps"][0]["inverse"] is None
     assert env.post("bob", f"/api/v1/runs/{rid}/steps/1/inverse").status_code == 409

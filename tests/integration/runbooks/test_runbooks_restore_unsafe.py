@@ -108,8 +108,10 @@ def test_a_hostile_snapshot_is_refused_with_every_entry_listed(
     assert "symlink srv/app/escape points outside the snapshot" in error
     r = live.step("alice", run["id"], 1, "plan")
     assert r.status_code == 422 and "setuid" in r.json()["error"]
+    assert step["state"] == "failed" and run["status"] == "failed"  # a failed plan
     r = live.step("alice", run["id"], 1, "apply")
-    assert r.status_code == 422, r.text
+    assert r.status_code == 409 and "its plan failed" in r.json()["error"], r.text
+    assert "setuid" in r.json()["plan_error"]
     assert created(store["target"]) == []  # nothing at all was written
     if not made["device"]:
         pytest.skip("mknod of a block device is not permitted here (not root or no "

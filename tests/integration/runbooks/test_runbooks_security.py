@@ -157,8 +157,10 @@ def test_skipping_a_gated_step_needs_a_reason_and_someone_else(live: Live) -> No
     assert r.status_code == 200, r.text
     assert r.json()["steps"][0]["state"] == "skipped"
     history = live.get("alice", f"/api/v1/tickets/{ticket}/history").json()
-    assert any("skipped by bob (done by hand at 14:02)" in str(e["data"].get("body"))
+    assert any("step 1 skipped by bob: done by hand at 14:02" in str(e["data"].get("body"))
                for e in history)
+    # and the run says what happened: it finished, but a step did not run
+    assert live.run("alice", rid)["status"] == "completed_with_skips"
 
 
 # -- vector 6: secrets never reach events, history or run JSON ----------------------------

@@ -20,10 +20,13 @@ def test_given_run_when_started_and_planned_then_null_keys_are_kept() -> None:
     run.start(system_actor("cli", "alice"), runbook="Runbooks.Drain", revision=3,
               ticket_id=None, params={}, steps=STEPS)
     run.record_plans([{"n": 1, "plan": None, "error": "no route"}])
-    started, planned = run.pending
+    started, planned, stopped = run.pending
     assert started.data["ticket_id"] is None and started.data["started_by"] == "alice"
     assert planned.type == "StepPlanned"
     assert planned.data == {"n": 1, "plan": None, "error": "no route"}
+    # a plan that cannot be made fails the step, and the run stops at it
+    assert (stopped.type, stopped.data) == ("RunFailed", {"n": 1})
+    assert run.step(1)["state"] == "failed" and run.status == "failed"
 
 
 def test_given_suggestion_when_recorded_then_typed_payload() -> None:

@@ -2,7 +2,14 @@
 
 import pytest
 
-from hub.runbooks.steps import ParamError, ParamSpec, StepSpec, parse_runbook, validate_params
+from hub.runbooks.steps import (
+    Condition,
+    ParamError,
+    ParamSpec,
+    StepSpec,
+    parse_runbook,
+    validate_params,
+)
 
 RUNBOOK = """
 # Drain a web node
@@ -129,3 +136,39 @@ def test_given_bad_params_when_validated_then_param_error_names_it(
         validate_params(SPECS.params, given)
     assert info.value.param == param
     assert isinstance(info.value, ValueError)
+
+
+def _step(when: str) -> str:
+    return f"```op\naction: ticket.comment\nparams: {{body: x}}\nwhen: {when}\n```\n"
+
+
+def test_given_when_conditions_when_parsed_then_each_names_an_earlier_step() -> None:
+    first = "```op\naction: ticket.comment\nparams: {body: x}\n```\n"
+    book = parse_runbook(first + _step("step 1 verified") + _step("Step 1  FAILED")
+                         + _step("step 2 skipped"))
+    assert book.errors == []
+    assert [str(s.when) for s in book.steps] == ["None", "step 1 verified", "step 1 failed",
+                                                  "step 2 skipped"]
+    assert book.steps[1].when == Condition(1, "verified") and book.blocks == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_step("step 1 verified"), "step 1: when must name an earlier step, and step 1 has none"),
+        ("```op\naction: ticket.comment\nparams: {body: x}\n```\n" + _step("step 2 verified"),
+         "step 2: when names step 2, not an earlier step (step 1)"),
+        ("```op\naction: ticket.comment\nparams: {body: x}\n```\n" * 2 + _step("step 7 failed"),
+         "step 3: when names step 7, not an earlier step (steps 1 to 2)"),
+        ("```op\naction: ticket.comment\nparams: {body: x}\n```\n" + _step("step 1 approved"),
+         "step 2: when must be 'step N verified', 'step N failed' or 'step N skipped', "
+         "not 'step 1 approved'"),
+        ("```op\naction: ticket.comment\nparams: {body: x}\n```\n" + _step("yes"),
+         "step 2: when must be"),
+        ("```op\naction: ticket.comment\nparams: {body: x}\n```\n" + _step("[1, 2]"),
+         "step 2: when must be"),
+    ],
+)
+def test_given_bad_when_when_parsed_then_the_runbook_cannot_run(text: str, message: str) -> None:
+    book = parse_runbook(text)
+    assert any(e.startswith(message) for e in book.errors), book.errors

@@ -17,6 +17,7 @@ from hub.runbooks.config import (
     parse_pools,
     parse_vips,
     resources,
+    unconfigured,
 )
 
 EXTRA: dict[str, Any] = {
@@ -63,7 +64,6 @@ def test_static_checks(tmp_path: Path) -> None:
     target = str(tmp_path / "r")
     check_targets(hub, "backup.restore", {"host": "h", "path": "/etc/x", "target": target})
     bad = [("lb.drain", {"pool": "web", "server": "s3"}),
-           ("lb.ready", {"pool": "db", "server": "s1"}),
            ("vip.failover", {"vip": "web-vip", "to": "C"}),
            ("backup.restore", {"host": "../h", "path": "/etc/x", "target": target}),
            ("backup.restore", {"host": "h", "path": "/../x", "target": target}),
@@ -73,6 +73,17 @@ def test_static_checks(tmp_path: Path) -> None:
     for action, params in bad:
         with pytest.raises(TargetNotAllowedError):
             check_targets(hub, action, params)
+    # a pool or VIP the configuration does not declare is left to the step's plan, which
+    # fails saying what to declare; the runbook page tells it before the run starts
+    check_targets(hub, "lb.ready", {"pool": "db", "server": "s1"})
+    check_targets(hub, "vip.failover", {"vip": "db-vip", "to": "B"})
+    gap = unconfigured(hub, "lb.ready", {"pool": "db", "server": "s1"})
+    assert gap is not None and gap.startswith("unknown pool 'db': declare it under "
+                                              "[[lb_pools]] in the TOML file that HUB_CONFIG")
+    vip_gap = unconfigured(hub, "vip.failover", {"vip": "db-vip", "to": "B"})
+    assert vip_gap is not None and "[vips.<name>]" in vip_gap
+    assert unconfigured(hub, "lb.ready", {"pool": "web", "server": "s1"}) is None
+    assert unconfigured(hub, "lb.ready", {"pool": "{{ params.pool }}", "server": "s1"}) is None
 
 
 def test_drain_may_wait_for_sessions() -> None:
