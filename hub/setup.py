@@ -58,4 +58,5 @@ def describe_demo(result: InitResult, base_url: str) -> str | None:
     if not result.demo_runbooks:
         return None
     return (f"created demo runbooks {', '.join(result.demo_runbooks)}: open a ticket, then "
-            f"{base_url}/runbooks (RestoreWebConfig runs to the end as it is)")
+            f"{base_url}/runbooks (RestoreWebConfig restores a demo file as it is; its drain "
+            "step needs a pool declared, or a skip with a reason)")
