@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,18 @@ login_failures = sa.Table(
 )
 
 WRITE = {"hub_write": True}
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[sa.Connection]:
+    """A write transaction that queues with the hub's other writers.
+
+    ``engine.begin()`` opens a deferred transaction: on SQLite one that reads and then
+    writes while another writer commits fails at once with "database is locked",
+    because a stale snapshot cannot be upgraded. This one starts as a writer.
+    """
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        yield conn
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

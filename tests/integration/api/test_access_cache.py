@@ -20,7 +20,7 @@ from hub.accounts import commands as ac
 from hub.accounts.queries import actor_for_token, rights_for
 from hub.actors import system_actor
 from hub.bootstrap import Hub, bootstrap
-from hub.db import make_engine
+from hub.db import make_engine, writing
 from hub.tickets import commands as tc
 
 ADMIN = system_actor("cli")
@@ -91,7 +91,7 @@ def test_a_cached_profile_costs_one_query_and_follows_changes_made_elsewhere(
 def test_a_rebuild_of_the_access_tables_keeps_profiles_right(any_hub: Hub) -> None:
     token = _vault(any_hub)
     assert "ShowTicket" in _rights(any_hub, token)
-    with any_hub.engine.begin() as conn:
+    with writing(any_hub.engine) as conn:
         any_hub.runner.rebuild(conn, ["access"])
     assert "ShowTicket" in _rights(any_hub, token)
     any_hub.bus.handle(ac.RevokeRight(scope="Vault", principal="group:vault",

@@ -26,7 +26,7 @@ from hub_support import free_port, fresh_postgres_db, make_hub
 
 from hub.attachments import BlobStore, DatabaseBlobStore, blob_store, blobs_table
 from hub.bootstrap import Hub, bootstrap
-from hub.db import make_engine
+from hub.db import make_engine, writing
 from hub.eventstore import utcnow
 from hub.mail import inbox
 from hub.mail.commands import enqueue_message
@@ -128,7 +128,7 @@ def test_a_killed_nodes_inbox_lease_is_taken_over_after_expiry(
 
 
 def _expire(hub: Hub, table: sa.Table) -> None:
-    with hub.engine.begin() as conn:
+    with writing(hub.engine) as conn:
         conn.execute(sa.update(table).values(locked_until=utcnow() - PAST))
 
 
@@ -147,7 +147,7 @@ class Sink:
 
 
 def _queue(hub: Hub, count: int) -> None:
-    with hub.engine.begin() as conn:
+    with writing(hub.engine) as conn:
         for i in range(count):
             msg = EmailMessage()
             msg["From"], msg["To"] = "hub@hub.test", f"r{i}@example.com"
@@ -166,7 +166,7 @@ def test_a_killed_nodes_outbox_lease_is_taken_over_and_sent_once(
     try:
         b.settings = replace(b.settings, smarthost=f"127.0.0.1:{port}")
         _queue(b, 3)  # queued where a smarthost is set (a has none: it would hold them)
-        with a.engine.begin() as conn:  # node a claimed them, then was killed
+        with writing(a.engine) as conn:  # node a claimed them, then was killed
             conn.execute(sa.update(mail_outbox).values(
                 locked_by=DEAD, locked_until=utcnow() + dt.timedelta(minutes=2)))
         sender = OutboxSender(b)

@@ -23,6 +23,7 @@ from hub_support import make_hub, make_token
 from hub.accounts import queries as aq
 from hub.bootstrap import Hub
 from hub.cli import main
+from hub.db import writing
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_user_list_is_a_table_with_state_groups_and_last_login(shell: Hub) -> No
        "--password-stdin", stdin="kim-password\n")
     ok("group", "add", "netops")
     ok("group", "member", "add", "netops", "sam")
-    with shell.engine.begin() as conn:
+    with writing(shell.engine) as conn:
         from hub.accounts import commands as ac
 
         ac.open_session(conn, "kim")  # kim logged in on the web

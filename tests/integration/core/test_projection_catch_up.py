@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from hub_support import fresh_postgres_db, postgres_url
 
-from hub.db import WRITE, make_engine, metadata, projection_positions
+from hub.db import WRITE, make_engine, metadata, projection_positions, writing
 from hub.eventstore import EventStore, NewEvent, StoredEvent
 from hub.projections import ProjectionRunner
 
@@ -66,7 +66,7 @@ def _scenario(engine: sa.Engine) -> None:
 
     # b falls behind (as if its read model had been restored from an older copy) and
     # c is new: both catch up exactly once, and a gets only the new events.
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(sa.update(projection_positions).where(projection_positions.c.name == "b")
                      .values(position=first[-1].position))
     b.seen = [e.position for e in first]

@@ -29,7 +29,7 @@ from hub.accounts import commands as ac
 from hub.actors import Actor, system_actor
 from hub.bootstrap import Hub, bootstrap
 from hub.config import load_settings
-from hub.db import WRITE, events, make_engine, projection_positions
+from hub.db import WRITE, events, make_engine, projection_positions, writing
 from hub.domain import DomainError
 from hub.tickets import commands as tc
 from hub.tickets.model import LINK_KINDS, Ticket
@@ -473,7 +473,7 @@ def test_cli_projections_rebuild_restores_damaged_read_models(hub: Hub) -> None:
     populate(hub)
     ids = some_tickets(hub)
     good = read_models(hub)
-    with hub.engine.begin() as conn:  # damage the read models behind the projections' back
+    with writing(hub.engine) as conn:  # damage the read models behind the projections' back
         conn.execute(sa.update(tickets).where(tickets.c.id == ids[0]).values(subject="junk"))
         conn.execute(sa.delete(ticket_watchers).where(ticket_watchers.c.ticket_id == ids[1]))
         conn.execute(sa.delete(projection_positions))
@@ -484,7 +484,7 @@ def test_cli_projections_rebuild_restores_damaged_read_models(hub: Hub) -> None:
     assert read_models(hub) == good
     assert_tickets_match_their_streams(hub)
 
-    with hub.engine.begin() as conn:
+    with writing(hub.engine) as conn:
         conn.execute(sa.delete(tickets))
     one = run_cli(hub.settings.data_dir, "projections", "rebuild", "tickets")
     assert one.returncode == 0, one.stderr

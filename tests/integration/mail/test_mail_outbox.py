@@ -10,6 +10,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 from mail_support import MailEnv, free_port, make_mail
 
+from hub.db import writing
 from hub.mail.outbound import OutboxSender
 from hub.mail.tables import mail_outbox
 from hub.reactors import run_once
@@ -38,7 +39,7 @@ def test_smarthost_down_then_up(mail: MailEnv) -> None:
     assert row.state == "queued" and row.attempts == 1 and "unreachable" in row.last_error
     assert row.next_attempt_at > dt.datetime.now(dt.UTC).replace(tzinfo=None)
     mail.hub.settings = replace(mail.hub.settings, smarthost=working)
-    with mail.hub.engine.begin() as conn:
+    with writing(mail.hub.engine) as conn:
         conn.execute(sa.update(mail_outbox).values(next_attempt_at=dt.datetime(2000, 1, 1)))
     assert len(mail.flush(expect=1)) == 1
     # The sink has it; the sender that sent it (maybe the gateway's thread) marks it next.
@@ -72,6 +73,6 @@ def test_notifications_are_idempotent_per_event_and_recipient(mail: MailEnv) -> 
     created = [e for e in events if e.type == "TicketCreated"][-1]
     write = mail.notifier.react(mail.hub, created)  # a retried reaction plans it again
     assert write is not None
-    with mail.hub.engine.begin() as conn:
+    with writing(mail.hub.engine) as conn:
         write(conn)  # and records nothing new: the dedupe key is taken
     assert len(_rows(mail)) == 1

@@ -19,6 +19,7 @@ from mail_support import DOMAIN, MailEnv, add_staff, make_mail
 from hub import create_app
 from hub.accounts import commands as ac
 from hub.actors import system_actor
+from hub.db import writing
 from hub.mail.commands import NO_SMARTHOST, Outgoing, enqueue
 from hub.mail.outbound import OutboxSender
 from hub.mail.tables import mail_outbox
@@ -107,7 +108,7 @@ def test_release_is_refused_while_no_smarthost_is_configured(mail: MailEnv, api:
 def test_release_all_of_a_kind_and_discard(mail: MailEnv, api: Api) -> None:
     working = mail.hub.settings.smarthost
     autoreply = _held_mail(mail)
-    with mail.hub.engine.begin() as conn:  # a second held message of another kind
+    with writing(mail.hub.engine) as conn:  # a second held message of another kind
         enqueue(conn, Outgoing(dedupe_key="test:digest", kind="wiki_digest", ticket_id=None,
                                recipient="bob@example.com", envelope_from=f"wiki@{DOMAIN}",
                                message_id="<d1@hub.test>", raw=make_mail("Digest", "x")),
@@ -274,7 +275,7 @@ def test_mail_queued_long_ago_is_held_by_a_sender_without_smarthost(mail: MailEn
     """Mail queued before held mail existed (or by a node with a smarthost) that no
     sender took does not flood out later: a sender with no smarthost holds it."""
     mail.hub.settings = replace(mail.hub.settings, smarthost="")  # the gateway's sender too
-    with mail.hub.engine.begin() as conn:
+    with writing(mail.hub.engine) as conn:
         for key in ("old", "new"):
             enqueue(conn, Outgoing(dedupe_key=f"test:{key}", kind="wiki_digest", ticket_id=None,
                                    recipient=f"{key}@example.com", envelope_from=f"w@{DOMAIN}",
