@@ -6,7 +6,7 @@ set -euo pipefail
 mode=${1:-run}
 run_pkgs=(python3 python3-venv python3-dev gcc pkg-config librrd-dev rrdtool rsync iproute2 curl)
 test_pkgs=(postgresql haproxy dovecot-imapd rcs chromium chromium-driver nagios4
-           monitoring-plugins iputils-arping)
+           monitoring-plugins iputils-arping slapd ldap-utils prosody kannel kannel-extras)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 missing=()
@@ -21,6 +21,6 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packaged daemons must not hold ports or run beside the ones the tests start.
-for svc in dovecot haproxy nagios4; do
+for svc in dovecot haproxy nagios4 slapd prosody kannel; do
   "${sudo_cmd[@]}" service "$svc" stop >/dev/null 2>&1 || true
 done

@@ -208,3 +208,17 @@ def is_active(uow: UnitOfWork, ticket_id: int) -> bool:
         return handlers.queue_spec(uow, ticket.queue).lifecycle.is_active(ticket.status)
     except NotFoundError:
         return False
+
+
+@dataclass(frozen=True)
+class RecordTicketActivity:
+    """Put another feature's doing (an SLA breach, a rule firing, a page) on the ticket.
+
+    Send it with an idempotency key naming the cause, so a retry or a second node
+    records it once.
+    """
+
+    ticket_id: int
+    kind: str
+    summary: str
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -244,6 +244,21 @@ class TicketDeliveryFailed(Event):
 
 @event
 @dataclass(frozen=True)
+class TicketActivityRecorded(Event):
+    """Something another feature did about the ticket, kept in the ticket's history.
+
+    ``kind`` names it (``sla.warning``, ``sla.breach``, ``rule.fired``, ``page.triggered``,
+    ``page.notified``, ``page.acknowledged``, ``reminder.due`` ...), ``summary`` is one line
+    for the history, ``detail`` the facts behind it. Staff see these; customers do not.
+    """
+
+    kind: str
+    summary: str
+    detail: dict[str, Any]
+
+
+@event
+@dataclass(frozen=True)
 class QueueCreated(Event):
     name: str
     description: str

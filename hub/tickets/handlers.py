@@ -299,8 +299,16 @@ def record_delivery_failure(cmd: c.RecordDeliveryFailure, uow: UnitOfWork,
     return {"id": ticket.number}
 
 
+def record_ticket_activity(cmd: c.RecordTicketActivity, uow: UnitOfWork,
+                           actor: Actor) -> dict[str, Any]:
+    ticket = load_visible_ticket(uow, cmd.ticket_id, actor)
+    ticket.record_activity(actor, kind=cmd.kind, summary=cmd.summary, detail=dict(cmd.detail))
+    return {"id": ticket.number}
+
+
 def register(bus: MessageBus) -> None:
     bus.register(c.RecordDeliveryFailure, record_delivery_failure)
+    bus.register(c.RecordTicketActivity, record_ticket_activity)
     bus.register(c.CreateQueue, create_queue)
     bus.register(c.ChangeQueue, change_queue)
     bus.register(c.CreateTicket, create_ticket)

@@ -246,6 +246,17 @@ class Ticket(TicketState):
             recipient=recipient.lower(), status=status, diagnostic=diagnostic[:2000],
             message_id=message_id, permanent=bool(permanent)))
 
+    def record_activity(self, actor: Actor, *, kind: str, summary: str,
+                        detail: dict[str, Any]) -> None:
+        """What automation did about the ticket (SLA, rules, pages), shown to staff only."""
+        if not self.exists:
+            raise StateConflictError(f"ticket {self.id} does not exist")
+        if not actor.is_staff:
+            raise PermissionDeniedError("only staff and the hub's own services record activity")
+        if not kind or len(kind) > 64 or len(summary) > 500:
+            raise ValidationError("activity needs a kind (64 chars) and a summary (500 chars)")
+        self._record(ev.TicketActivityRecorded(kind=kind, summary=summary, detail=detail))
+
     # -- helpers ------------------------------------------------------------------
     @staticmethod
     def _check_create_fields(actor: Actor, queue: QueueSpec, *, owner: str | None,

@@ -74,7 +74,8 @@ __all__ = [
     "visible_ids",
 ]
 
-PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed"})
+PRIVATE_EVENTS = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed",
+                            "TicketActivityRecorded"})
 CUSTOMER_ROLES = ("requestors", "cc")
 
 

@@ -13,7 +13,8 @@ from markupsafe import Markup
 
 from hub.sanitize import clean_html
 
-PRIVATE = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed"})
+PRIVATE = frozenset({"TicketCommented", "TimeWorkedRecorded", "TicketDeliveryFailed",
+                     "TicketActivityRecorded"})
 SOURCES = {"web": "the web", "api": "the API", "email": "email", "alert": "an alert",
            "runbook": "a runbook", "scheduler": "the scheduler", "cli": "the command line",
            "system": "the system"}
@@ -72,6 +73,8 @@ def _sentence(kind: str, d: dict[str, Any]) -> str:
         return f"{d.get('user')} worked {d.get('minutes')} minutes"
     if kind == "TicketDeliveryFailed":
         return f"Mail to {d.get('recipient')} failed ({d.get('status')})"
+    if kind == "TicketActivityRecorded":
+        return str(d.get("summary") or d.get("kind"))
     return kind
 
 
