@@ -49,6 +49,37 @@ class Settings:
     node_name: str = field(default_factory=socket.gethostname)
     # IANA zone that pages show times in unless a viewer chose their own (HUB_TIMEZONE).
     timezone: str = "UTC"
+    # The name authenticator apps show for the hub's TOTP entries (HUB_SITE_NAME).
+    site_name: str = "OpsHub"
+    # Staff and admins get no session until they have a second factor (docs/identity.md).
+    require_totp_for_staff: bool = False
+    # Directory sign-in (HUB_LDAP_*, docs/identity.md); no URL: local accounts only.
+    ldap_url: str = ""
+    ldap_base_dn: str = ""
+    ldap_user_filter: str = "(uid={username})"
+    ldap_bind_dn: str = ""
+    ldap_bind_password: str = field(default="", repr=False)  # never printed or logged
+    ldap_admin_group: str = ""
+    ldap_staff_group: str = ""
+    ldap_group_base_dn: str = ""  # where groups are searched ("": the base DN)
+    ldap_starttls: bool = False
+    ldap_ca_file: str = ""
+    ldap_timeout: float = 5.0  # seconds, for connecting and for each answer
+    ldap_recheck_seconds: float = 60.0  # live sessions and tokens follow the directory
+    # Directory group DN -> OpsHub group, so queue grants follow the directory.
+    ldap_group_map: tuple[tuple[str, str], ...] = ()
+    # Notification channels (docs/automation.md): the webhook signing key, the hub's
+    # XMPP account and Kannel's sendsms interface. Secrets are never printed or logged.
+    webhook_secret: str = field(default="", repr=False)
+    xmpp_jid: str = ""
+    xmpp_password: str = field(default="", repr=False)
+    xmpp_server: str = ""  # host:port; "": the JID's domain through DNS
+    xmpp_tls: bool = True  # off only for loopback tests
+    kannel_sendsms_url: str = ""
+    kannel_user: str = ""
+    kannel_password: str = field(default="", repr=False)
+    kannel_from: str = ""
+    kannel_inbound_token: str = field(default="", repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,6 +127,31 @@ _ENV_NAMES = {
     "mail_input_encodings": "HUB_MAIL_INPUT_ENCODINGS",
     "node_name": "HUB_NODE_NAME",
     "timezone": "HUB_TIMEZONE",
+    "site_name": "HUB_SITE_NAME",
+    "require_totp_for_staff": "HUB_REQUIRE_TOTP_FOR_STAFF",
+    "webhook_secret": "HUB_WEBHOOK_SECRET",
+    "xmpp_jid": "HUB_XMPP_JID",
+    "xmpp_password": "HUB_XMPP_PASSWORD",
+    "xmpp_server": "HUB_XMPP_SERVER",
+    "xmpp_tls": "HUB_XMPP_TLS",
+    "kannel_sendsms_url": "HUB_KANNEL_SENDSMS_URL",
+    "kannel_user": "HUB_KANNEL_USER",
+    "kannel_password": "HUB_KANNEL_PASSWORD",
+    "kannel_from": "HUB_KANNEL_FROM",
+    "kannel_inbound_token": "HUB_KANNEL_INBOUND_TOKEN",
+    "ldap_url": "HUB_LDAP_URL",
+    "ldap_base_dn": "HUB_LDAP_BASE_DN",
+    "ldap_user_filter": "HUB_LDAP_USER_FILTER",
+    "ldap_bind_dn": "HUB_LDAP_BIND_DN",
+    "ldap_bind_password": "HUB_LDAP_BIND_PASSWORD",
+    "ldap_admin_group": "HUB_LDAP_ADMIN_GROUP",
+    "ldap_staff_group": "HUB_LDAP_STAFF_GROUP",
+    "ldap_group_base_dn": "HUB_LDAP_GROUP_BASE_DN",
+    "ldap_starttls": "HUB_LDAP_STARTTLS",
+    "ldap_ca_file": "HUB_LDAP_CA_FILE",
+    "ldap_timeout": "HUB_LDAP_TIMEOUT",
+    "ldap_recheck_seconds": "HUB_LDAP_RECHECK_SECONDS",
+    "ldap_group_map": "HUB_LDAP_GROUP_MAP",
 }
 
 
@@ -113,8 +169,10 @@ def _convert(name: str, raw: Any) -> Any:
             raise ValueError(f"HUB_WEB_WORKERS is a number of processes (0: one per core), "
                              f"not {raw!r}")
         return int(raw)
-    if name == "secure_cookies":
+    if name in {"secure_cookies", "ldap_starttls", "xmpp_tls", "require_totp_for_staff"}:
         return str(raw).lower() in ("1", "true", "yes", "on")
+    if name.startswith("ldap_"):
+        return _ldap_setting(name, raw)
     if name == "base_url":
         return _base_url(str(raw))
     if name == "mail_auth":
@@ -134,7 +192,7 @@ def _convert(name: str, raw: Any) -> Any:
         zone = str(raw).strip()
         try:
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: 'Europe', long names
             raise ValueError(f"HUB_TIMEZONE is an IANA zone such as Europe/Berlin, not {raw!r}"
                              ) from exc
         return zone
@@ -142,6 +200,46 @@ def _convert(name: str, raw: Any) -> Any:
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(dict.fromkeys(str(i).strip().lower() for i in items if str(i).strip()))
     return raw
+
+
+def _ldap_setting(name: str, raw: Any) -> Any:
+    """The directory settings, checked at start-up rather than at the first sign-in."""
+    if name in {"ldap_timeout", "ldap_recheck_seconds"}:
+        seconds = float(raw)
+        if isinstance(raw, bool) or seconds <= 0:
+            raise ValueError(f"{name.upper()} is a number of seconds above 0, not {raw!r}")
+        return seconds
+    if name == "ldap_group_map":
+        return _group_map(raw)
+    if name == "ldap_bind_password":
+        return str(raw)
+    value = str(raw).strip()
+    if name == "ldap_url" and value:
+        scheme = value.partition("://")[0].lower()
+        if scheme not in ("ldap", "ldaps"):
+            raise ValueError(f"HUB_LDAP_URL is an ldap:// or ldaps:// URL, not {raw!r}")
+    if name == "ldap_user_filter" and value.count("{username}") < 1:
+        raise ValueError("HUB_LDAP_USER_FILTER must contain {username}, e.g. (uid={username})")
+    return value
+
+
+def _group_map(raw: Any) -> tuple[tuple[str, str], ...]:
+    """``DN=Group;DN=Group`` (the last ``=`` of each item splits it) or a TOML table."""
+    if isinstance(raw, dict):
+        items = [(str(k), str(v)) for k, v in raw.items()]
+    else:
+        items = []
+        for part in str(raw).split(";"):
+            if part.strip():
+                dn, sep, group = part.rpartition("=")
+                if not sep or not dn.strip() or "=" not in dn:
+                    raise ValueError(f"HUB_LDAP_GROUP_MAP items are GROUP-DN=OpsHubGroup, "
+                                     f"not {part.strip()!r}")
+                items.append((dn, group))
+    out = tuple((dn.strip(), group.strip().lower()) for dn, group in items)
+    if any(not group for _, group in out):
+        raise ValueError("HUB_LDAP_GROUP_MAP names an empty OpsHub group")
+    return out
 
 
 def _base_url(raw: str) -> str:
@@ -251,7 +349,7 @@ STR, NUM, BOOL, INT = Of((str,)), Of((float,)), Of((bool,)), Of((int,))
 ANY = Of(())
 STRS = ListOf(STR)
 ROUTE = Table({k: STR for k in ("name", "source", "host", "service", "queue", "owner",
-                                "runbook", "on_recovery")}
+                                "runbook", "on_recovery", "escalation_policy")}
               | {"labels": MapOf(STR), "severity": Of((str, STRS)), "priority": INT,
                  "runbook_params": MapOf(ANY), "ack_on_take": BOOL, "ack_on_comment": BOOL})
 IMAP = Table({"host": STR, "port": INT, "username": STR, "password_file": STR,
@@ -291,6 +389,9 @@ SCHEMA: dict[str, Any] = {
                                       ("runbook", "cron"))),
     "runbook_approval_ttl": NUM,
     "scheduler": Table({"heartbeat_seconds": NUM}),
+    # Notification channels: at most N per minute per recipient and channel, a timeout.
+    "channels": Table({"rate_per_minute": MapOf(INT), "webhook_timeout": NUM,
+                       "max_attempts": INT}),
 }
 
 

@@ -24,11 +24,17 @@ FEATURES = (
     "hub.wiki.feature",
     "hub.search.feature",
     "hub.runbooks.feature",
+    "hub.sla.feature",
+    "hub.channels.feature",
+    "hub.oncall.feature",
+    "hub.rules.feature",
 )
 
 
 TABLE_MODULES = tuple(f"hub.{name}.tables" for name in (
-    "accounts", "tickets", "web", "mail", "ops", "wiki", "search", "runbooks"))
+    "accounts", "tickets", "web", "mail", "ops", "wiki", "search", "runbooks",
+    "sla",
+    "channels", "oncall", "rules"))
 
 
 def load_tables() -> None:

@@ -35,8 +35,13 @@ LOCK_NAME = "scheduler"
 
 
 def register_jobs(factory: JobFactory) -> JobFactory:
-    """Feature packages add their periodic jobs (SLAs, staleness checks, drills) here."""
-    JOBS.append(factory)
+    """Feature packages add their periodic jobs (SLAs, staleness checks, drills) here.
+
+    Registering the same factory again changes nothing, so a feature may do it from
+    ``register(hub)``, which runs once per hub (several hubs live in one test process).
+    """
+    if factory not in JOBS:
+        JOBS.append(factory)
     return factory
 
 

@@ -37,6 +37,15 @@ PR_SET_PDEATHSIG = 1
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
+def _configure_logging() -> None:
+    """INFO for the hub's own lines; APScheduler's "Running job" / "executed
+    successfully" pair for every 5-second job would bury them, so only its warnings
+    (a missed or failed run) show."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+
+
 def split_bind(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
@@ -50,7 +59,7 @@ def web_worker_count(settings: Settings, requested: int | None = None) -> int:
 
 def run(hub: Hub, *, http_bind: str | None = None, smtp_bind: str | None = None,
         smtp: bool = True, scheduler: bool = True, workers: int | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _configure_logging()
     if http_bind:  # links in mail (HUB_BASE_URL's default) name the address really served
         os.environ["HUB_HTTP"] = http_bind  # for the child processes too
         hub.settings = replace(hub.settings, http_bind=http_bind)
@@ -132,7 +141,7 @@ def run_services(hub: Hub, *, smtp: bool = True, smtp_bind: str | None = None,
     """``hub services``: the SMTP gateway (with its workers) and the scheduler until
     SIGTERM, for ``hub serve`` with several web workers. ``ready_fd`` is told once
     they listen, so the web starts answering only when mail is taken too."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _configure_logging()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
@@ -192,7 +201,7 @@ def run_reactors(hub: Hub) -> None:
     each cluster-wide reactor runs on the one node leading it
     (``hub.reactors.ReactorWorker``); node-local ones run here regardless.
     """
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _configure_logging()
     log.info("reactors of node %s starting", hub.settings.node_name)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -13,11 +13,15 @@ import io
 import pathlib
 import sys
 
-FEATURES = ("accounts", "tickets", "web", "mail", "wiki", "search", "runbooks", "ops")
+FEATURES = ("accounts", "tickets", "web", "mail", "wiki", "search", "runbooks", "ops",
+            "channels", "oncall", "rules", "sla")
 PUBLIC = {"__init__", "commands", "events", "queries"}
 LAYERS = [
     "hub.cli : hub.serve : hub.setup : hub.models : hub.openapi",
     "hub.web",
+    "hub.rules",
+    "hub.oncall",
+    "hub.channels : hub.sla",
     "hub.mail",
     "hub.runbooks",
     "hub.ops",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -37,6 +38,17 @@ _TOKEN_LOOKUP = (
 )
 
 _dummy_hash: list[str] = []
+
+
+class DirectoryUnavailableError(Exception):
+    """The directory (HUB_LDAP_URL) cannot answer: a directory user cannot sign in
+    now, which is not the same as a wrong password."""
+
+
+class PasswordDirectory(Protocol):
+    """Signs a user in against the directory (``hub.services["directory"]``)."""
+
+    def sign_in(self, name: str, password: str, source: str) -> Actor | None: ...
 
 
 def _dummy() -> str:
@@ -79,7 +91,25 @@ def authenticate_session(conn: sa.Connection, token: str, source: str = "web") -
 
 
 def authenticate_password(conn: sa.Connection, name: str, password: str,
-                          source: str = "web") -> Actor | None:
+                          source: str = "web", *,
+                          directory: PasswordDirectory | None = None) -> Actor | None:
+    """The actor when ``password`` is ``name``'s, else ``None``.
+
+    A local account is checked here and only here, even when a directory entry has
+    the same name (local wins: nobody takes over an account by creating an entry).
+    A directory account, or a name no account has yet, is asked of ``directory``
+    when one is configured; that may raise :class:`DirectoryUnavailableError`.
+    """
+    account = conn.execute(sa.select(users.c.source, users.c.disabled)
+                           .where(users.c.name == name)).first()
+    if directory is not None and (account is None or account.source == "directory"):
+        if account is not None and account.disabled:
+            verify_password(_dummy(), password)  # disabled here: the directory is not asked
+            return None
+        return directory.sign_in(name, password, source)
+    if account is not None and account.source == "directory":
+        verify_password(_dummy(), password)  # no directory configured any more
+        return None
     row = conn.execute(
         sa.select(credentials.c.secret_hash)
         .where(credentials.c.username == name, credentials.c.kind == "password")

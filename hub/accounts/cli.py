@@ -90,29 +90,34 @@ def user_add(name: str, email: str, role: str, display_name: str,
 @click.option("--role", type=click.Choice(ROLES), default=None, help="only this role")
 @click.option("--json", "as_json", is_flag=True, help="print JSON for scripts")
 def user_list(role: str | None, as_json: bool) -> None:
-    """Every user with role, state, email, groups and last web login."""
+    """Every user with role, source (local or directory), state, email, groups, last login."""
 
     def read(conn: Any) -> tuple[list[aq.UserInfo], frozenset[str], dict[str, Any],
                                  list[aq.GroupInfo]]:
         return (aq.list_users(conn, roles=[role] if role else None),
                 aq.password_holders(conn), aq.last_logins(conn), aq.list_groups(conn))
 
-    users, with_password, logins, groups = read_with(open_hub(), read)
+    hub = open_hub()
+    users, with_password, logins, groups = read_with(hub, read)
+    factors = read_with(hub, aq.second_factor_states)  # name -> on | pending
     member_of: dict[str, list[str]] = {}
     for group in groups:
         for member in group.members:
             member_of.setdefault(member, []).append(group.name)
-    docs = [{"name": u.name, "role": u.role, "state": _state(u, u.name in with_password),
-             "email": u.email, "display_name": u.display_name,
-             "groups": member_of.get(u.name, []), "last_login": logins.get(u.name)}
+    docs = [{"name": u.name, "role": u.role, "source": u.source,
+             "state": _state(u, u.name in with_password), "email": u.email,
+             "display_name": u.display_name,
+             "groups": member_of.get(u.name, []), "last_login": logins.get(u.name),
+             "totp": factors.get(u.name, "off")}
             for u in users]
     if as_json:
         click.echo(json.dumps([{**d, "last_login": _iso(d["last_login"])} for d in docs],
                               indent=2))
         return
-    echo_table(["name", "role", "state", "email", "groups", "last login", "display name"],
-               [[d["name"], d["role"], d["state"], d["email"], d["groups"],
-                 d["last_login"] or "never", d["display_name"]] for d in docs],
+    echo_table(["name", "role", "source", "state", "totp", "email", "groups", "last login",
+                "display name"],
+               [[d["name"], d["role"], d["source"], d["state"], d["totp"], d["email"],
+                 d["groups"], d["last_login"] or "never", d["display_name"]] for d in docs],
                empty="no users", flexible=["email", "groups", "display name"],
                footer=_user_footer(docs))
 
@@ -120,7 +125,7 @@ def user_list(role: str | None, as_json: bool) -> None:
 def _state(info: aq.UserInfo, has_password: bool) -> str:
     if info.disabled:
         return "disabled"
-    return "active" if has_password else "no password"
+    return "active" if has_password or info.source == "directory" else "no password"
 
 
 def _iso(value: Any) -> str | None:
@@ -208,5 +213,7 @@ def user_change(name: str, email: str | None, role: str | None,
 
 def commands() -> list[click.Command]:
     from hub.accounts.access_cli import grant_command, group_group, revoke_command
+    from hub.accounts.totp_cli import totp_command
 
+    user_group.add_command(totp_command)
     return [user_group, group_group, grant_command, revoke_command]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from hub.accounts.auth import close_session as _close_session
 from hub.accounts.auth import open_session as _open_session
+from hub.accounts.contacts import clean_address as clean_address
 from hub.accounts.model import User
 from hub.accounts.queries import UserInfo
 from hub.messagebus import UnitOfWork
@@ -49,6 +51,44 @@ class ChangeUser:
     display_name: str | None = None
     disabled: bool | None = None
     password: str | None = None
+
+
+@dataclass(frozen=True)
+class SetContacts:
+    """Change where channels reach ``name`` (merged: a ``None`` value removes one) and,
+    unless ``keep_quiet_hours``, set their quiet hours (``None``: none). The user
+    themselves or an admin."""
+
+    name: str
+    contacts: dict[str, Any] = field(default_factory=dict)
+    quiet_hours: dict[str, Any] | None = None
+    keep_quiet_hours: bool = True
+
+
+@dataclass(frozen=True)
+class SyncDirectoryUser:
+    """Bring a directory account in step with its entry, creating it at first sign-in.
+
+    ``groups`` are the OpsHub groups the entry's directory groups map to, and
+    ``managed_groups`` every group the map names: membership of those follows the
+    directory, other groups are left to local administrators. A local account of the
+    same name is refused (local wins), never taken over.
+    """
+
+    name: str
+    dn: str
+    email: str
+    display_name: str
+    role: str
+    groups: tuple[str, ...] = ()
+    managed_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EndUserSessions:
+    """End every web session and API token of ``name`` (e.g. gone from the directory)."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -113,7 +153,8 @@ def load_user(uow: UnitOfWork, name: str) -> UserInfo | None:
     if not user.exists:
         return None
     return UserInfo(name=user.id, email=user.email, role=user.role,
-                    display_name=user.display_name, disabled=user.disabled)
+                    display_name=user.display_name, disabled=user.disabled,
+                    source=user.source)
 
 
 def open_session(conn: sa.Connection, name: str) -> str:
@@ -125,3 +166,47 @@ def open_session(conn: sa.Connection, name: str) -> str:
 def close_session(conn: sa.Connection, token: str) -> None:
     """Revoke one web session server-side (logout): its cookie stops working."""
     _close_session(conn, token)
+
+
+# -- second factor (TOTP) ------------------------------------------------------------
+# Never send these with an idempotency key: the bus would keep the result, and the
+# result of StartTotpEnrolment holds the secret and the recovery codes.
+
+
+@dataclass(frozen=True)
+class StartTotpEnrolment:
+    """A new TOTP secret and ten recovery codes for ``name``, pending until confirmed.
+
+    Returns ``{"secret", "uri", "recovery_codes", "replaces"}`` once; an earlier
+    confirmed factor keeps working until this one is confirmed (``replaces``).
+    """
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ConfirmTotpEnrolment:
+    """The first code from the app makes the pending enrolment the user's factor."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class RemoveSecondFactor:
+    """Remove ``name``'s factor. The user themselves gives a current code (or a
+    recovery code); an administrator removing someone else's needs none."""
+
+    name: str
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckSecondFactor:
+    """A sign-in's second step: returns ``{"ok": bool, "reason": ...}`` where reason
+    is ``wrong``, ``replayed``, ``not_enrolled`` or ``unreadable`` when refused and
+    ``totp`` or ``recovery`` (with ``remaining``) when accepted. A code of a time step
+    already used is refused; a recovery code works once."""
+
+    name: str
+    code: str

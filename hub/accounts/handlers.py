@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from hub.accounts import commands as c
 from hub.accounts.auth import revoke_credentials
+from hub.accounts.contacts import clean_contacts, clean_quiet_hours
 from hub.accounts.groups import Group, QueueRights
 from hub.accounts.model import User
 from hub.accounts.rights import GLOBAL, profile_rights, rights_for
@@ -100,6 +101,15 @@ def change_user(cmd: c.ChangeUser, uow: UnitOfWork, actor: Actor) -> None:
         _end_sessions(uow, user, actor)
 
 
+def set_contacts(cmd: c.SetContacts, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    user = uow.get(User, cmd.name)
+    contacts = clean_contacts(cmd.contacts)
+    quiet = user.quiet_hours if cmd.keep_quiet_hours else (
+        None if cmd.quiet_hours is None else clean_quiet_hours(cmd.quiet_hours))
+    user.set_contacts(actor, contacts, quiet)
+    return {"contacts": dict(user.contacts), "quiet_hours": user.quiet_hours}
+
+
 def create_group(cmd: c.CreateGroup, uow: UnitOfWork, actor: Actor) -> dict[str, str]:
     group = uow.get(Group, cmd.name.strip().lower(), must_exist=False)
     group.create(actor, cmd.description)
@@ -151,3 +161,4 @@ def register(bus: MessageBus) -> None:
     bus.register(c.CreateToken, create_token)
     bus.register(c.RevokeToken, revoke_token)
     bus.register(c.ChangeUser, change_user)
+    bus.register(c.SetContacts, set_contacts)

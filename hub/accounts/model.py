@@ -31,9 +31,13 @@ class User(Aggregate):
         self.role = "customer"
         self.display_name = ""
         self.disabled = False
+        self.source = "local"  # or "directory": name, mail and role follow the entry
         self.tokens: dict[str, str] = {}  # token id -> name (active only)
+        self.contacts: dict[str, Any] = {}
+        self.quiet_hours: dict[str, Any] | None = None
 
-    def create(self, actor: Actor, *, email: str, role: str, display_name: str = "") -> None:
+    def create(self, actor: Actor, *, email: str, role: str, display_name: str = "",
+               source: str | None = None) -> None:
         if not actor.can("AdminUsers"):
             raise PermissionDeniedError("creating users needs AdminUsers")
         if self.exists:
@@ -42,8 +46,10 @@ class User(Aggregate):
             raise ValidationError("user names are lower-case letters, digits and . _ @ + -")
         if role not in ROLES:
             raise ValidationError(f"role is one of {list(ROLES)}")
+        if source not in (None, "directory"):
+            raise ValidationError("an account's source is local or directory")
         self._record(ev.UserCreated(name=self.id, email=clean_email(email), role=role,
-                                    display_name=display_name or self.id))
+                                    display_name=display_name or self.id, source=source))
 
     def change(self, actor: Actor, **changes: Any) -> None:
         if not actor.can("AdminUsers"):
@@ -76,8 +82,24 @@ class User(Aggregate):
             raise StateConflictError("no such active token")
         self._record(ev.ApiTokenRevoked(token_id=token_id))
 
+    def set_contacts(self, actor: Actor, contacts: dict[str, Any],
+                     quiet_hours: dict[str, Any] | None) -> None:
+        """The user themselves or an admin; values are validated by the caller
+        (:mod:`hub.accounts.contacts`), ``None`` in ``contacts`` removes a channel."""
+        if actor.name != self.id and not actor.can("AdminUsers"):
+            raise PermissionDeniedError("changing another user's contacts needs AdminUsers")
+        merged = {k: v for k, v in {**self.contacts, **contacts}.items() if v is not None}
+        if merged == self.contacts and quiet_hours == self.quiet_hours:
+            return
+        self._record(ev.UserContactsChanged(contacts=merged, quiet_hours=quiet_hours))
+
+    def _on_UserContactsChanged(self, d: dict[str, Any]) -> None:
+        self.contacts = dict(d["contacts"])
+        self.quiet_hours = d.get("quiet_hours")
+
     def _on_UserCreated(self, d: dict[str, Any]) -> None:
         self.email, self.role, self.display_name = d["email"], d["role"], d["display_name"]
+        self.source = d.get("source") or "local"
 
     def _on_UserChanged(self, d: dict[str, Any]) -> None:
         for key, value in d["changes"].items():
@@ -88,3 +110,12 @@ class User(Aggregate):
 
     def _on_ApiTokenRevoked(self, d: dict[str, Any]) -> None:
         self.tokens.pop(d["token_id"], None)
+
+    def second_factor_changed(self, actor: Actor, event: ev.SecondFactorEnrolmentStarted
+                              | ev.SecondFactorEnrolled | ev.SecondFactorRemoved
+                              | ev.RecoveryCodeUsed) -> None:
+        """Record a fact about the user's second factor; the secret itself is sealed
+        outside the event stream (:mod:`hub.accounts.totp_handlers` checks codes)."""
+        if actor.name != self.id and not actor.can("AdminUsers"):
+            raise PermissionDeniedError("another user's second factor needs AdminUsers")
+        self._record(event)

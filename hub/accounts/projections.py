@@ -5,7 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hub.accounts.acl import raise_access_mark
-from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
+from hub.accounts.tables import (
+    acl_grants,
+    api_tokens,
+    group_members,
+    groups,
+    user_contacts,
+    users,
+)
 from hub.eventstore import StoredEvent
 from hub.projections import TableProjection
 
@@ -18,7 +25,8 @@ class AccountsProjection(TableProjection):
     def on_UserCreated(self, conn: sa.Connection, e: StoredEvent) -> None:
         conn.execute(sa.insert(users).values(
             name=e.data["name"], email=e.data["email"], role=e.data["role"],
-            display_name=e.data["display_name"], disabled=False))
+            display_name=e.data["display_name"], disabled=False,
+            source=e.data.get("source") or "local"))
 
     def on_UserChanged(self, conn: sa.Connection, e: StoredEvent) -> None:
         name = e.stream_id.split("-", 1)[1]
@@ -32,6 +40,23 @@ class AccountsProjection(TableProjection):
     def on_ApiTokenRevoked(self, conn: sa.Connection, e: StoredEvent) -> None:
         conn.execute(sa.update(api_tokens).where(api_tokens.c.token_id == e.data["token_id"])
                      .values(revoked_at=e.at))
+
+
+class ContactsProjection(TableProjection):
+    """Each user's channel addresses and quiet hours, with the XMPP and SMS addresses in
+    their own indexed columns so an inbound reply finds its sender in one lookup."""
+
+    name = "user_contacts"
+    tables = (user_contacts,)
+    prefixes = ("user-",)
+
+    def on_UserContactsChanged(self, conn: sa.Connection, e: StoredEvent) -> None:
+        name = e.stream_id.split("-", 1)[1]
+        contacts = e.data["contacts"]
+        conn.execute(sa.delete(user_contacts).where(user_contacts.c.name == name))
+        conn.execute(sa.insert(user_contacts).values(
+            name=name, contacts=contacts, quiet_hours=e.data.get("quiet_hours"),
+            xmpp=contacts.get("xmpp"), sms=contacts.get("sms")))
 
 
 class AccessProjection(TableProjection):

@@ -16,11 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.accounts import totp_store as _totp_store
 from hub.accounts.acl import groups_of, load_access
-from hub.accounts.auth import actor_for_user
+from hub.accounts.auth import DirectoryUnavailableError, PasswordDirectory, actor_for_user
 from hub.accounts.auth import authenticate_password as _authenticate_password
 from hub.accounts.auth import authenticate_session as _authenticate_session
 from hub.accounts.auth import authenticate_token as _authenticate_token
+from hub.accounts.contacts import Contacts, quiet_until
 from hub.accounts.rights import (
     CUSTOMER_CAP,
     GLOBAL,
@@ -36,18 +38,29 @@ from hub.accounts.rights import (
     rights_on,
     roles_in,
 )
-from hub.accounts.tables import acl_grants, api_tokens, group_members, groups, users
+from hub.accounts.tables import (
+    acl_grants,
+    api_tokens,
+    group_members,
+    groups,
+    user_contacts,
+    users,
+)
+from hub.accounts.totp_store import SecondFactorInfo
 from hub.actors import Actor
 from hub.db import credentials
 
 __all__ = [
     "CUSTOMER_CAP", "GLOBAL", "QUEUE_RIGHTS", "RIGHT_DESCRIPTIONS", "TICKET_ROLES",
-    "AccessProfile", "GrantInfo", "GroupInfo", "TokenInfo", "UserInfo", "active_tokens",
-    "actor_for_email", "actor_for_name", "actor_for_session", "actor_for_token",
-    "all_grants", "authenticate_password", "emails_of", "grants_in", "groups_of",
-    "has_password", "is_unrestricted", "last_logins", "list_groups", "list_users",
-    "load_access", "mentioned_scopes", "password_holders", "profile_of", "profile_rights",
-    "rights_for", "rights_on", "roles_in", "user_by_email", "user_by_name",
+    "AccessProfile", "Contacts", "DirectoryUnavailableError", "GrantInfo", "GroupInfo",
+    "SecondFactorInfo", "TokenInfo", "UserInfo",
+    "active_tokens", "actor_for_email", "actor_for_name", "actor_for_session",
+    "actor_for_token", "all_grants", "authenticate_password", "contacts_of", "emails_of",
+    "grants_in", "groups_of", "has_password", "is_unrestricted", "last_logins",
+    "list_groups", "list_users", "load_access", "mentioned_scopes", "password_holders",
+    "profile_of", "profile_rights", "quiet_until", "rights_for", "rights_on", "roles_in",
+    "second_factor", "second_factor_states", "stored_contacts", "user_by_contact",
+    "user_by_email", "user_by_name",
 ]
 
 STAFF_ROLES = ("admin", "staff")
@@ -62,6 +75,7 @@ class UserInfo:
     role: str
     display_name: str
     disabled: bool
+    source: str = "local"  # "directory": signs in against HUB_LDAP_URL
 
     @property
     def is_staff(self) -> bool:
@@ -94,11 +108,12 @@ def _info(row: Any) -> UserInfo | None:
     if row is None:
         return None
     return UserInfo(name=row.name, email=row.email, role=row.role,
-                    display_name=row.display_name, disabled=bool(row.disabled))
+                    display_name=row.display_name, disabled=bool(row.disabled),
+                    source=row.source)
 
 
 _USER_COLUMNS = (users.c.name, users.c.email, users.c.role, users.c.display_name,
-                 users.c.disabled)
+                 users.c.disabled, users.c.source)
 
 
 def actor_for_name(conn: sa.Connection, name: str, source: str) -> Actor | None:
@@ -129,9 +144,15 @@ def actor_for_session(conn: sa.Connection, token: str, source: str = "web") -> A
 
 
 def authenticate_password(conn: sa.Connection, name: str, password: str,
-                          source: str = "web") -> Actor | None:
-    """The actor when ``password`` is ``name``'s, else ``None``."""
-    return _authenticate_password(conn, name, password, source)
+                          source: str = "web", *,
+                          directory: PasswordDirectory | None = None) -> Actor | None:
+    """The actor when ``password`` is ``name``'s, else ``None``.
+
+    ``directory`` (the hub's ``services["directory"]``, set when HUB_LDAP_URL is)
+    signs in directory users; a local account of the same name wins. Raises
+    :class:`DirectoryUnavailableError` when a directory user cannot be checked now.
+    """
+    return _authenticate_password(conn, name, password, source, directory=directory)
 
 
 def user_by_name(conn: sa.Connection, name: str) -> UserInfo | None:
@@ -224,3 +245,52 @@ def last_logins(conn: sa.Connection) -> dict[str, dt.datetime]:
                         .where(credentials.c.kind == "session")
                         .group_by(credentials.c.username))
     return {str(name): at for name, at in rows}
+
+
+def stored_contacts(conn: sa.Connection, name: str) -> dict[str, Any]:
+    """``{"contacts": {...as the user gave them}, "quiet_hours": {...} | None}``."""
+    row = conn.execute(sa.select(user_contacts).where(user_contacts.c.name == name)).first()
+    if row is None:
+        return {"contacts": {}, "quiet_hours": None}
+    return {"contacts": dict(row.contacts), "quiet_hours": row.quiet_hours}
+
+
+def contacts_of(conn: sa.Connection, name: str) -> Contacts | None:
+    """Where each channel reaches ``name`` (mail: their contact address, else the
+    account's), or ``None`` when there is no such user. Disabled users are reached
+    nowhere: nobody is paged through an account that was switched off."""
+    info = user_by_name(conn, name)
+    if info is None:
+        return None
+    if info.disabled:
+        return Contacts(user=name, mail=None, webhook=None, xmpp=None, sms=None)
+    stored = stored_contacts(conn, name)
+    given = stored["contacts"]
+    return Contacts(user=name, mail=given.get("mail") or info.email or None,
+                    webhook=given.get("webhook"), xmpp=given.get("xmpp"),
+                    sms=given.get("sms"), webhook_format=given.get("webhook_format", "generic"),
+                    quiet_hours=stored["quiet_hours"])
+
+
+def user_by_contact(conn: sa.Connection, via: str, address: str) -> str | None:
+    """The enabled user whose ``xmpp`` or ``sms`` contact is ``address`` (first by name),
+    so an inbound reply acts as that person; ``None`` for anyone else."""
+    column = {"xmpp": user_contacts.c.xmpp, "sms": user_contacts.c.sms}.get(via)
+    if column is None or not address:
+        return None
+    row = conn.execute(
+        sa.select(user_contacts.c.name).join(users, users.c.name == user_contacts.c.name)
+        .where(column == address, users.c.disabled.is_(False))
+        .order_by(user_contacts.c.name).limit(1)).first()
+    return None if row is None else str(row.name)
+
+
+def second_factor(conn: sa.Connection, name: str) -> SecondFactorInfo:
+    """Whether ``name`` has a confirmed second factor (sign-ins then ask for a code),
+    one waiting for its first code, and how many recovery codes are left."""
+    return _totp_store.info(conn, name)
+
+
+def second_factor_states(conn: sa.Connection) -> dict[str, str]:
+    """``name -> "on" | "pending"`` for users with a second factor (list pages)."""
+    return _totp_store.states(conn)

@@ -18,12 +18,15 @@ import sqlalchemy as sa
 from hub.domain import NotFoundError, ValidationError
 from hub.mail.commands import OUTBOX_STATES, hold_reason
 from hub.mail.tables import mail_inbox, mail_outbox
+from hub.mail.threading import add_tag, reply_address
 
 if TYPE_CHECKING:
     from hub.bootstrap import Hub
+    from hub.config import Settings
 
 __all__ = ["OUTBOX_STATES", "InboxEntry", "OutboxEntry", "OutboxMessage", "inbox",
-           "inbox_counts", "outbox", "outbox_counts", "outbox_message", "startup_banner"]
+           "inbox_counts", "outbox", "outbox_counts", "outbox_message", "outbox_state",
+           "startup_banner", "tagged_subject", "ticket_reply_address"]
 MAX_OUTBOX_PAGE = 500
 
 
@@ -132,6 +135,29 @@ def outbox(hub: Hub, conn: sa.Connection, *, state: str | None = None, kind: str
     if kind:
         query = query.where(mail_outbox.c.kind == kind)
     return [_entry(hub, conn, r)[0] for r in conn.execute(query).all()]
+
+
+def outbox_state(conn: sa.Connection, dedupe_key: str) -> tuple[str, str | None] | None:
+    """``(state, last error)`` of the message queued under ``dedupe_key``, or ``None``:
+    how a feature that queued mail learns whether the smarthost took it."""
+    row = conn.execute(sa.select(mail_outbox.c.state, mail_outbox.c.last_error)
+                       .where(mail_outbox.c.dedupe_key == dedupe_key)).first()
+    return None if row is None else (str(row.state), row.last_error)
+
+
+def ticket_reply_address(settings: Settings, queue: str, ticket_id: int, recipient: str,
+                         *, comment: bool) -> str:
+    """The signed per-ticket reply address minted for ``recipient`` (a Reply-To): a reply
+    to it threads to the ticket and, from that recipient, counts as coming from them
+    (see :mod:`hub.mail.authentication`). ``comment`` gives the private comment form."""
+    return reply_address(queue, ticket_id, settings.mail_domain, settings.secret_key,
+                         comment=comment, recipient=recipient)
+
+
+def tagged_subject(settings: Settings, subject: str, ticket_id: int) -> str:
+    """``subject`` with the ticket's ``[tag #id]`` (once, after any ``Re:``), so a reply
+    threads to the ticket even without our reply address."""
+    return add_tag(subject, settings.ticket_tag, ticket_id)
 
 
 def outbox_counts(conn: sa.Connection) -> dict[str, int]:

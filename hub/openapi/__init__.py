@@ -77,6 +77,7 @@ SPEC: dict[str, Any] = {
                     "created_at": {"type": "string", "format": "date-time"},
                     "updated_at": {"type": "string", "format": "date-time"},
                     "fields": {"type": "object"}, "links": {"type": "object"},
+                    "sla": {"$ref": "#/components/schemas/TicketSla"},
                 }},
             "NewTicket": {"type": "object", "required": ["queue", "subject"], "properties": {
                 "queue": {"type": "string"}, "subject": {"type": "string"},
@@ -122,6 +123,9 @@ SPEC: dict[str, Any] = {
             "get": operation("list tickets", schema="TicketList", params=[
                 param("queue"), param("status"), param("owner"), param("requestor"),
                 param("q"), param("limit", kind="integer"), param("offset", kind="integer"),
+                {**param("sla"), "description": "breached, paused or due_within:<duration>",
+                 "schema": {"type": "string",
+                            "pattern": "^(breached|paused|due_within:([0-9]+[smhdw])+)$"}},
             ], errors=("400", "422")),
         },
         "/api/v1/tickets/{id}": {

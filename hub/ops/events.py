@@ -91,6 +91,21 @@ class AlertRunbookRouted(Event):
 
 @event
 @dataclass(frozen=True)
+class AlertEscalationRouted(Event):
+    """The routing rule of a newly opened alert ticket names an escalation policy.
+
+    Ops only states the fact; the on-call feature (above ops) reacts to it and pages.
+    """
+
+    object_key: str
+    problem_key: str
+    ticket_id: int
+    policy: str
+    title: str
+
+
+@event
+@dataclass(frozen=True)
 class AlertAckRequested(Event):
     """Someone acknowledged the alert in the hub (Acknowledge, or a take/comment that
     the route says acknowledges): the ack reactor takes it to Nagios and confirms it."""

@@ -90,6 +90,9 @@ class AlertHandlers:
             # runbooks (above ops) reacts to this fact and suggests the runbook
             alert.record_runbook_routed(signal, ticket_id, chosen.runbook,
                                         dict(chosen.runbook_params))
+        if decision.open_ticket and chosen.escalation_policy and ticket_id is not None:
+            # on-call (above ops) reacts to this fact and pages
+            alert.record_escalation_routed(signal, ticket_id, chosen.escalation_policy)
         return {"ticket_id": ticket_id, "action": decision.action,
                 "request_id": cmd.request_id}
 

@@ -261,6 +261,13 @@ class Alert(AckRecords, VrrpRecords, Aggregate):
             object_key=self.id, problem_key=signal.problem_key, ticket_id=ticket_id,
             runbook=runbook, params=dict(params), title=signal.title))
 
+    def record_escalation_routed(self, signal: AlertSignal, ticket_id: int,
+                                 policy: str) -> None:
+        """State that the new ticket's route names an escalation policy; on-call pages."""
+        self._record(ev.AlertEscalationRouted(
+            object_key=self.id, problem_key=signal.problem_key,
+            ticket_id=ticket_id, policy=policy, title=signal.title))
+
     # -- appliers ----------------------------------------------------------------
     def _on_AlertReceived(self, d: dict[str, Any]) -> None:
         signal = d["signal"]

@@ -52,20 +52,12 @@ def register(hub: Hub) -> None:
     _register_schedules()
 
 
-_SCHEDULED = False
-
 
 def _register_schedules() -> None:
-    """Once per process: the scheduler module keeps a global list of job factories."""
-    global _SCHEDULED
-    if _SCHEDULED:
-        return
     from hub.runbooks.schedule import add_jobs
     from hub.scheduler import register_jobs
 
     register_jobs(add_jobs)
-    _SCHEDULED = True
-
 
 def blueprints() -> list[Any]:
     """This feature's Flask blueprints."""

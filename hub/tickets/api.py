@@ -79,11 +79,19 @@ def _just_written(ticket_id: int) -> dict[str, Any] | None:
     return q.public_view(stored, staff=True) if q.can_see(g.actor, stored) else None
 
 
+def _add_extra_fields(conn: Any, tickets: list[dict[str, Any]]) -> None:
+    """Fields other features add to tickets the caller may already see (the SLA
+    feature's ``sla``), through the hooks they register in ``hub.services``."""
+    for hook in hub_of().services.get("tickets.extra_fields", []):
+        hook(conn, g.actor, tickets)
+
+
 def _ticket_response(ticket_id: int, status: int = 200) -> Response:
     ticket = _just_written(ticket_id)
-    if ticket is None:
-        with hub_of().engine.connect() as conn:
+    with hub_of().engine.connect() as conn:
+        if ticket is None:
             ticket = q.get_ticket(conn, g.actor, ticket_id)
+        _add_extra_fields(conn, [ticket])
     response = jsonify(ticket)
     response.status_code = status
     response.headers["ETag"] = etag_of(ticket["version"])
@@ -261,14 +269,25 @@ def list_tickets() -> Response:
         queue=args.get("queue") or None, status=status, owner=args.get("owner"),
         requestor=args.get("requestor") or None, q=args.get("q") or None,
         limit=_int_arg("limit", 50), offset=_int_arg("offset", 0),
-        order=args.get("order", "-id"),
+        order=args.get("order", "-id"), extra=_extra_filters(),
     )
     with hub_of().engine.connect() as conn:
-        return jsonify(q.list_tickets(conn, g.actor, flt))
+        found = q.list_tickets(conn, g.actor, flt)
+        _add_extra_fields(conn, found["tickets"])
+        return jsonify(found)
+
+
+def _extra_filters() -> tuple[Any, ...]:
+    """List filters other features register (``sla=breached``): each turns the query
+    argument into a select of ticket ids, narrowed further by the access rule."""
+    filters = hub_of().services.get("tickets.list_filters", {})
+    return tuple(build(request.args[name]) for name, build in filters.items()
+                 if request.args.get(name))
 
 
 QUEUE_KEYS = {"name", "description", "address", "comment_address", "lifecycle",
-              "custom_fields", "reopen_policy", "customers_may_create"}
+              "custom_fields", "reopen_policy", "customers_may_create", "sla",
+              "escalation_policy"}
 
 
 def _admin_only() -> None:
@@ -284,7 +303,8 @@ def _queue_document(info: q.QueueInfo) -> dict[str, Any]:
             "customers_may_create": bool(spec.get("customers_may_create", True)),
             "reopen_policy": spec.get("reopen_policy", "reopen"),
             "custom_fields": spec.get("custom_fields", []), "disabled": info.disabled,
-            "add_cc_watchers": bool(spec.get("add_cc_watchers", False))}
+            "add_cc_watchers": bool(spec.get("add_cc_watchers", False)),
+            "sla": spec.get("sla"), "escalation_policy": spec.get("escalation_policy")}
 
 
 def _queue_body(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
@@ -297,6 +317,12 @@ def _queue_body(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
             body[key] = body[key].strip().lower()
             if not ADDRESS.fullmatch(body[key]):
                 raise ValidationError(f"{key} {body[key]!r} is not an email address", field=key)
+    if body.get("sla") is not None and not isinstance(body["sla"], dict):
+        raise ValidationError("'sla' must be an object or null", field="sla")
+    if body.get("escalation_policy") is not None and not isinstance(
+            body["escalation_policy"], str):
+        raise ValidationError("'escalation_policy' must be a policy name or null",
+                              field="escalation_policy")
     if "lifecycle" in body and not isinstance(body["lifecycle"], dict):
         raise BadRequestError("'lifecycle' must be an object")
     if "custom_fields" in body and not (

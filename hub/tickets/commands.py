@@ -22,6 +22,8 @@ class CreateQueue:
     custom_fields: list[dict[str, Any]] | None = None
     reopen_policy: str = "reopen"
     customers_may_create: bool = True
+    sla: dict[str, Any] | None = None
+    escalation_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -222,3 +224,12 @@ class RecordTicketActivity:
     kind: str
     summary: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+def register_queue_setting(name: str, check: Any) -> None:
+    """A feature above tickets owns the queue setting ``name`` (the SLA feature's
+    ``sla``): ``check(value, conn)`` returns the stored form or raises ValidationError.
+    Registered at bootstrap, so tickets never imports that feature."""
+    from hub.tickets.queues import register_queue_setting as register
+
+    register(name, check)

@@ -98,9 +98,11 @@ class TicketCreated(_MessageExtras):
 @event
 @dataclass(frozen=True, kw_only=True)
 class TicketCorresponded(_MessageExtras):
-    """A public reply (shown to requestors and Cc, mailed to them)."""
+    """A public reply (shown to requestors and Cc, mailed to them). ``by_staff``: written
+    by a staff member (what stops an SLA response clock)."""
 
     body: str
+    by_staff: bool | None = None
 
 
 @event
@@ -268,6 +270,8 @@ class QueueCreated(Event):
     custom_fields: list[dict[str, Any]]
     reopen_policy: str
     customers_may_create: bool
+    sla: dict[str, Any] | None = None  # the SLA feature's policy body
+    escalation_policy: str | None = None  # on-call: the policy paged for this queue
 
 
 @event

@@ -22,7 +22,7 @@ from hub.domain import (
 from hub.messagebus import MessageBus, UnitOfWork
 from hub.tickets import commands as c
 from hub.tickets.model import LINK_KINDS, Ticket
-from hub.tickets.queues import Queue, QueueSpec
+from hub.tickets.queues import Queue, QueueSpec, checked_settings
 from hub.tickets.snapshot import from_snapshot
 from hub.tickets.tables import tickets
 
@@ -142,15 +142,18 @@ def queue_exists(uow: UnitOfWork, key: str) -> bool:
 
 def create_queue(cmd: c.CreateQueue, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     queue = uow.get(Queue, cmd.name.lower(), must_exist=False)
+    owned = checked_settings(uow.conn, {"sla": cmd.sla,
+                                        "escalation_policy": cmd.escalation_policy})
     queue.create(actor, name=cmd.name, description=cmd.description, address=cmd.address,
                  comment_address=cmd.comment_address, lifecycle=cmd.lifecycle,
                  custom_fields=cmd.custom_fields, reopen_policy=cmd.reopen_policy,
-                 customers_may_create=cmd.customers_may_create)
+                 customers_may_create=cmd.customers_may_create, **owned)
     return {"name": cmd.name}
 
 
 def change_queue(cmd: c.ChangeQueue, uow: UnitOfWork, actor: Actor) -> None:
-    load_queue(uow, cmd.name).change(actor, **cmd.changes)
+    queue = load_queue(uow, cmd.name)
+    queue.change(actor, **checked_settings(uow.conn, cmd.changes))
 
 
 def create_ticket(cmd: c.CreateTicket, uow: UnitOfWork, actor: Actor) -> dict[str, Any]:

@@ -33,6 +33,9 @@ class TicketFilter:
     order: str = "-id"
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
+    #: More conditions from other features' list filters (e.g. ``sla=breached``), each
+    #: a SQL condition on ``tickets.id``; the access rule still applies.
+    extra: tuple[Any, ...] = ()
 
 
 ORDERS = {"id": tickets.c.id, "priority": tickets.c.priority, "updated": tickets.c.updated_at,
@@ -88,6 +91,7 @@ def list_tickets(conn: sa.Connection, viewer: Actor, f: TicketFilter) -> dict[st
         where.append(tickets.c.updated_at >= f.updated_after)
     if f.updated_before:
         where.append(tickets.c.updated_at < f.updated_before)
+    where += [tickets.c.id.in_(ids) for ids in f.extra]
     key = f.order.lstrip("-")
     if key not in ORDERS:
         raise ValidationError(f"order is one of {sorted(ORDERS)} (prefix - for descending)")

@@ -77,7 +77,9 @@ class Ticket(TicketState):
         if not (actor.can("ReplyToTicket") or roles & {"requestors", "cc"}):
             raise PermissionDeniedError("replying needs the right ReplyToTicket")
         self._check_body(body)
-        self._record(ev.TicketCorresponded(body=body, **ev.extras(extra)))
+        self._record(ev.TicketCorresponded(
+            body=body, by_staff=actor.role in ("admin", "staff"),
+            **ev.extras(extra)))
         cycle = queue.lifecycle
         if "requestors" in roles and not actor.is_staff:
             if not cycle.is_active(self.status) and queue.reopen_policy == "reopen":

@@ -48,6 +48,7 @@ __all__ = [
     "TicketBrief",
     "TicketFilter",
     "can_see",
+    "escalation_policy_of",
     "find_queue",
     "get_state",
     "get_ticket",
@@ -318,6 +319,16 @@ def visible_id_select(viewer: Actor, right: str = "ShowTicket") -> sa.Select[Any
     to filter by (``column.in_(visible_id_select(actor))``, e.g. ops' alert list), so it
     answers exactly as the ticket would, without a copy of the rule."""
     return sa.select(tickets.c.id).where(visible(viewer, right))
+
+
+def escalation_policy_of(conn: sa.Connection, queue: str) -> str | None:
+    """The on-call escalation policy the queue names (``None``: none), for on-call."""
+    value = (conn.execute(_QUEUE_SPEC_OF, {"key": queue.lower()}).scalar() or {}).get(
+        "escalation_policy")
+    return value if isinstance(value, str) and value else None
+
+
+_QUEUE_SPEC_OF = sa.select(queues.c.spec).where(queues.c.key == sa.bindparam("key"))
 
 
 def text_limits() -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,43 @@ from hub.tickets.lifecycle import DEFAULT_LIFECYCLE, Lifecycle
 
 QUEUE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 REOPEN_POLICIES = ("reopen", "new_ticket")
+POLICY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+#: Validators of queue settings owned by other features (``sla``), registered at
+#: bootstrap: ``check(value, conn) -> stored value``, raising ValidationError.
+SettingCheck = Callable[[Any, Any], Any]
+SETTING_CHECKS: dict[str, SettingCheck] = {}
+
+
+def register_queue_setting(name: str, check: SettingCheck) -> None:
+    """Let a feature above tickets own a queue setting (the SLA feature's ``sla``)."""
+    SETTING_CHECKS[name] = check
+
+
+def _escalation_policy(value: Any, conn: Any) -> str | None:
+    """The on-call escalation policy a queue names (kept as given; on-call resolves it)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not POLICY_NAME.match(value):
+        raise ValidationError("escalation_policy is a policy name or null",
+                              field="escalation_policy")
+    return value
+
+
+def checked_settings(conn: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with the feature-owned ones validated and normalised."""
+    out = dict(settings)
+    for name in ("sla", "escalation_policy"):
+        if name not in out:
+            continue
+        check = SETTING_CHECKS.get(name, _escalation_policy if name == "escalation_policy"
+                                   else None)
+        if check is None and out[name] is None:
+            continue
+        if check is None:
+            raise ValidationError(f"queue setting {name!r} needs a feature that is not wired")
+        out[name] = check(out[name], conn)
+    return out
 
 
 @dataclass(frozen=True)
@@ -44,6 +82,8 @@ class Queue(Aggregate):
         self.reopen_policy = "reopen"
         self.customers_may_create = True
         self.disabled = False
+        self.sla: dict[str, Any] | None = None
+        self.escalation_policy: str | None = None
 
     @property
     def spec(self) -> QueueSpec:
@@ -54,7 +94,9 @@ class Queue(Aggregate):
                address: str = "", comment_address: str = "",
                lifecycle: dict[str, Any] | None = None,
                custom_fields: list[dict[str, Any]] | None = None,
-               reopen_policy: str = "reopen", customers_may_create: bool = True) -> None:
+               reopen_policy: str = "reopen", customers_may_create: bool = True,
+               sla: dict[str, Any] | None = None,
+               escalation_policy: str | None = None) -> None:
         if not actor.can("AdminQueue"):
             raise PermissionDeniedError("creating a queue needs AdminQueue")
         if self.exists:
@@ -69,14 +111,16 @@ class Queue(Aggregate):
             name=name, description=description, address=address,
             comment_address=comment_address, lifecycle=cycle.as_dict(),
             custom_fields=[s.as_dict() for s in specs], reopen_policy=reopen_policy,
-            customers_may_create=customers_may_create))
+            customers_may_create=customers_may_create, sla=sla,
+            escalation_policy=escalation_policy))
 
     def change(self, actor: Actor, **changes: Any) -> None:
         if not actor.can("AdminQueue"):
             raise PermissionDeniedError("changing a queue needs AdminQueue")
         allowed = {"description", "address", "comment_address", "lifecycle", "custom_fields",
                    "reopen_policy", "customers_may_create", "disabled",
-                   "add_cc_watchers"}  # mail: outsiders' Cc become watchers
+                   "add_cc_watchers",  # mail: outsiders' Cc become watchers
+                   "sla", "escalation_policy"}  # checked by checked_settings
         unknown = set(changes) - allowed
         if unknown:
             raise ValidationError(f"unknown queue settings: {sorted(unknown)}")
@@ -108,3 +152,5 @@ class Queue(Aggregate):
         self.reopen_policy = data.get("reopen_policy", self.reopen_policy)
         self.customers_may_create = data.get("customers_may_create", self.customers_may_create)
         self.disabled = data.get("disabled", self.disabled)
+        self.sla = data.get("sla", self.sla)
+        self.escalation_policy = data.get("escalation_policy", self.escalation_policy)

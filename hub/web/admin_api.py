@@ -23,6 +23,7 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
 USER_CREATE = {"name", "email", "role", "password", "display_name"}
 USER_PATCH = {"email", "role", "disabled", "password", "display_name"}
+CONTACT_PATCH = {"contacts", "quiet_hours"}
 GRANT_KEYS = {"right", "queue", "to"}
 
 
@@ -58,7 +59,8 @@ def _user_document(conn: sa.Connection, info: aq.UserInfo) -> dict[str, Any]:
     return {"name": info.name, "email": info.email, "role": info.role,
             "display_name": info.display_name, "disabled": info.disabled,
             "has_password": aq.has_password(conn, info.name),
-            "groups": aq.groups_of(conn, info.name)}
+            "groups": aq.groups_of(conn, info.name),
+            **aq.stored_contacts(conn, info.name)}  # only admins and the user reach this
 
 
 def _user_response(name: str) -> dict[str, Any]:
@@ -80,7 +82,9 @@ def list_users() -> Response:
 @bp.get("/users/<name>")
 @api_auth
 def get_user(name: str) -> Response:
-    _admin_only()
+    """Admins see every user; anyone else only themselves (with their contacts)."""
+    if g.actor.name != name:
+        _admin_only()
     return jsonify(_user_response(name))
 
 
@@ -97,18 +101,39 @@ def create_user() -> Response:
     return _created(_user_response(body["name"]), f"/api/v1/users/{body['name']}")
 
 
+def _set_contacts(name: str, body: dict[str, Any]) -> None:
+    """``contacts`` (merged; ``null`` removes one) and ``quiet_hours`` (``null``: none)."""
+    if not CONTACT_PATCH & set(body):
+        return
+    contacts = body.get("contacts", {})
+    if not isinstance(contacts, dict):
+        raise BadRequestError("'contacts' must be an object {mail?, webhook?, xmpp?, sms?}")
+    quiet = body.get("quiet_hours")
+    if quiet is not None and not isinstance(quiet, dict):
+        raise BadRequestError("'quiet_hours' must be an object or null")
+    hub_of().bus.handle(ac.SetContacts(name=name, contacts=contacts, quiet_hours=quiet,
+                                       keep_quiet_hours="quiet_hours" not in body), g.actor)
+
+
 @bp.patch("/users/<name>")
 @api_auth
 def change_user(name: str) -> Response:
-    """A new password or ``disabled: true`` ends the user's sessions and tokens at once."""
-    _admin_only()
-    body = json_body()
-    _reject_unknown(body, USER_PATCH)
+    """A new password or ``disabled: true`` ends the user's sessions and tokens at once.
+    Users may change their own ``contacts`` and ``quiet_hours``; everything else is for
+    admins."""
+    everything = json_body()
+    if g.actor.name != name or set(everything) - CONTACT_PATCH:
+        _admin_only()
+    _reject_unknown(everything, USER_PATCH | CONTACT_PATCH)
+    if not everything:
+        raise BadRequestError("nothing to change", allowed=sorted(USER_PATCH | CONTACT_PATCH))
+    body = {k: v for k, v in everything.items() if k not in CONTACT_PATCH}
     _strings(body, "email", "role", "password", "display_name")
     if "disabled" in body and not isinstance(body["disabled"], bool):
         raise BadRequestError("'disabled' must be true or false")
+    _set_contacts(name, everything)
     if not body:
-        raise BadRequestError("nothing to change", allowed=sorted(USER_PATCH))
+        return jsonify(_user_response(name))
     hub_of().bus.handle(ac.ChangeUser(
         name=name, email=body.get("email"), role=body.get("role"),
         display_name=body.get("display_name"), disabled=body.get("disabled"),

@@ -86,8 +86,10 @@ def _user_rows(conn: sa.Connection) -> list[dict[str, Any]]:
     for group in aq.list_groups(conn):
         for member in group.members:
             member_of.setdefault(member, []).append(group.name)
+    factors = aq.second_factor_states(conn)
     return [{"info": u, "has_password": u.name in with_password,
-             "last_login": logins.get(u.name), "groups": member_of.get(u.name, [])}
+             "last_login": logins.get(u.name), "groups": member_of.get(u.name, []),
+             "totp": factors.get(u.name, "off")}
             for u in aq.list_users(conn)]
 
 

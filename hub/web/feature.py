@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
 
 def blueprints() -> list[Any]:
     from hub.web import (  # noqa: F401 (routes)
+        account_totp_views,
         account_views,
         admin_access_views,
         admin_queue_views,
@@ -62,5 +63,6 @@ def blueprints() -> list[Any]:
     from hub.web.admin_api import bp as admin_api_bp
     from hub.web.desk import bp as desk_bp
     from hub.webkit.auth import bp as auth_bp
+    from hub.webkit.second_factor import bp as second_factor_bp
 
-    return [auth_bp, desk_bp, admin_api_bp]
+    return [auth_bp, second_factor_bp, desk_bp, admin_api_bp]

@@ -22,7 +22,11 @@ from flask import (
 )
 
 from hub.accounts.commands import close_session, open_session
-from hub.accounts.queries import actor_for_session, authenticate_password
+from hub.accounts.queries import (
+    DirectoryUnavailableError,
+    actor_for_session,
+    authenticate_password,
+)
 from hub.actors import Actor
 from hub.bootstrap import Hub
 from hub.db import WRITE
@@ -97,6 +101,14 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+@bp.context_processor
+def sign_in_choices() -> dict[str, Any]:
+    """Tell the login page whether directory accounts sign in here, and which."""
+    directory = hub_of().services.get("directory")
+    return {"directory_domain": getattr(directory, "domain", None) if directory else None,
+            "directory_sign_in": directory is not None}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
@@ -110,13 +122,30 @@ def login() -> Any:
         flash("Too many failed logins; wait a little and try again.", "error")
         page = render_template("login.html", next=request.form.get("next", ""))
         return page, 429, {"Retry-After": str(math.ceil(wait))}
-    with hub_of().engine.connect() as conn:
-        actor = authenticate_password(conn, username, password)
+    try:
+        with hub_of().engine.connect() as conn:
+            actor = authenticate_password(conn, username, password,
+                                          directory=hub_of().services.get("directory"))
+    except DirectoryUnavailableError:
+        # Not the user's fault and not a guess: no throttle count, and no "wrong password".
+        flash("The directory is unavailable, so directory accounts cannot sign in right "
+              "now; local accounts still can. Try again in a few minutes.", "error")
+        return render_template("login.html", next=request.form.get("next", "")), 503
     if actor is None:
         throttle.failed(engine, keys)
         flash("Wrong user name or password.", "error")
         return render_template("login.html", next=request.form.get("next", "")), 401
     throttle.succeeded(engine, keys)
+    from hub.webkit.second_factor import after_password  # that module builds on this one
+
+    second_step = after_password(actor, request.form.get("next", ""))
+    if second_step is not None:  # a code to enter, or a second factor to set up first
+        return second_step
+    return sign_in(actor, request.form.get("next"))
+
+
+def sign_in(actor: Actor, target: str | None) -> Any:
+    """Open a server-side session for ``actor`` (every factor checked) and go on."""
     with hub_of().engine.connect().execution_options(**WRITE) as conn, conn.begin():
         token = open_session(conn, actor.name)
     session.clear()
@@ -124,7 +153,7 @@ def login() -> Any:
     session["role"] = actor.role
     session["sid"] = token
     session.permanent = True
-    return redirect(safe_next(request.form.get("next")), 303)
+    return redirect(safe_next(target), 303)
 
 
 @bp.get("/logout")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -39,6 +40,9 @@ _BUMP = (sa.update(login_failures)
 class LoginThrottle:
     """Answers how long a login must wait (429 with Retry-After) and counts outcomes."""
 
+    #: The delays of each kind of key (a subclass may count other attempts, e.g. codes).
+    limits: ClassVar[dict[str, Limit]] = LIMITS
+
     @staticmethod
     def keys(username: str, client: str) -> dict[str, str]:
         return {"ip": f"ip:{client}"[:400], "acct-ip": f"acct-ip:{username}@{client}"[:400],
@@ -53,7 +57,7 @@ class LoginThrottle:
         wait = 0.0
         for kind, key in keys.items():
             row = rows.get(key)
-            limit = LIMITS[kind]
+            limit = self.limits[kind]
             if row is None or row.failures < limit.free or now - row.last > FORGET_AFTER:
                 continue
             delay = min(limit.cap, 2.0 ** (row.failures - limit.free + 1))

@@ -1,4 +1,5 @@
-"""Where an alert's ticket goes: queue, priority, owner and the runbook to suggest.
+"""Where an alert's ticket goes: queue, priority, owner, the runbook to suggest and
+the escalation policy that pages someone about it.
 
 Rules are data (a list of tables in the TOML config), checked once at load time so
 that a typo in the config fails at start-up with a message naming the rule, instead
@@ -32,6 +33,7 @@ _RULE_KEYS = frozenset(
         "on_recovery",
         "ack_on_take",
         "ack_on_comment",
+        "escalation_policy",
     }
 )
 ON_RECOVERY = ("resolve", "comment")
@@ -53,6 +55,7 @@ class Route:
     # the Nagios problem (as the hub always did on take; never on a private comment).
     ack_on_take: bool = True
     ack_on_comment: bool = False
+    escalation_policy: str | None = None  # the on-call policy that pages about a new ticket
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class RoutingRule:
     on_recovery: str = "resolve"
     ack_on_take: bool = True
     ack_on_comment: bool = False
+    escalation_policy: str | None = None
 
     def matches(self, signal: AlertSignal) -> bool:
         if self.source is not None and signal.source != self.source:
@@ -117,6 +121,7 @@ def route(
                 on_recovery=rule.on_recovery,
                 ack_on_take=rule.ack_on_take,
                 ack_on_comment=rule.ack_on_comment,
+                escalation_policy=rule.escalation_policy,
             )
     return Route(queue=default_queue, priority=default_priority(signal.severity))
 
@@ -154,6 +159,7 @@ def rule_from_dict(item: Mapping[str, Any], index: int = 0) -> RoutingRule:
         on_recovery=_on_recovery(item.get("on_recovery"), where),
         ack_on_take=_flag(item, "ack_on_take", True, where),
         ack_on_comment=_flag(item, "ack_on_comment", False, where),
+        escalation_policy=_opt_text(item, "escalation_policy", where),
     )
 
 

@@ -118,17 +118,20 @@ def test_user_list_is_a_table_with_state_groups_and_last_login(shell: Hub) -> No
         ac.open_session(conn, "kim")  # kim logged in on the web
     out = ok("user", "list")
     header, rows = table(out)
-    assert header == ["NAME", "ROLE", "STATE", "EMAIL", "GROUPS", "LAST LOGIN", "DISPLAY NAME"]
+    assert header == ["NAME", "ROLE", "SOURCE", "STATE", "TOTP", "EMAIL", "GROUPS",
+                      "LAST LOGIN", "DISPLAY NAME"]
     by_name = {r[0]: r for r in rows}
     assert set(by_name) == {"admin", "kim", "sam"}
-    assert by_name["sam"][1:5] == ["staff", "no password", "sam@example.com", "netops"]
-    assert by_name["sam"][5] == "never" and by_name["kim"][5][:2] == "20"
-    assert by_name["kim"][2] == "active"
+    assert by_name["sam"][1:7] == ["staff", "local", "no password", "off", "sam@example.com",
+                                   "netops"]
+    assert by_name["sam"][7] == "never" and by_name["kim"][7][:2] == "20"
+    assert by_name["kim"][3] == "active"
     assert out.rstrip().splitlines()[-1] == "3 users (1 no password)"
     customers = table(ok("user", "list", "--role", "customer"))[1]
     assert [r[0] for r in customers] == ["kim"]
     docs = {d["name"]: d for d in json.loads(ok("user", "list", "--json"))}
     assert docs["sam"]["groups"] == ["netops"] and docs["sam"]["state"] == "no password"
+    assert docs["sam"]["totp"] == "off"
     assert docs["kim"]["last_login"].endswith("Z") and docs["admin"]["last_login"] is None
 
 
@@ -192,7 +195,7 @@ def test_disable_ends_tokens_at_once_and_enable_says_what_stays_revoked(shell: H
     assert "disabled sam" in out and "1 API token" in out
     assert not token_ok(shell, token) and not password_ok(shell, "sam", "sam-password")
     assert "disabled already" in ok("user", "disable", "sam")
-    assert {r[0]: r[2] for r in table(ok("user", "list"))[1]}["sam"] == "disabled"
+    assert {r[0]: r[3] for r in table(ok("user", "list"))[1]}["sam"] == "disabled"
     out = ok("user", "enable", "sam")
     assert "enabled sam" in out and "stay revoked" in out
     assert password_ok(shell, "sam", "sam-password") and not token_ok(shell, token)

@@ -1,0 +1,1 @@
+"""SLAs: business calendars and the response and resolve clocks of tickets."""
