@@ -27,10 +27,9 @@ def parse_duration(text: object) -> dt.timedelta:
     seconds = sum(int(n) * UNITS[u] for n, u in _PART.findall(text.strip().lower()))
     if seconds <= 0:
         raise DurationError(f"{text!r}: a duration must be longer than zero")
-    value = dt.timedelta(seconds=seconds)
-    if value > MAX:
+    if seconds > MAX.total_seconds():  # before timedelta, which overflows on huge numbers
         raise DurationError(f"{text!r}: durations are at most ten years")
-    return value
+    return dt.timedelta(seconds=seconds)
 
 
 def format_duration(value: dt.timedelta) -> str:

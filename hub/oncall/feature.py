@@ -56,8 +56,9 @@ def _register_schedules() -> None:
 def blueprints() -> list[Any]:
     from hub.oncall.api import bp as api_bp
     from hub.oncall.web import bp as web_bp
+    from hub.oncall.web_board import bp as board_bp
 
-    return [api_bp, web_bp]
+    return [api_bp, web_bp, board_bp]
 
 
 def init_app(app: Flask) -> None:
@@ -70,6 +71,13 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api_bp)
     app.jinja_env.globals["ticket_pages_box"] = ticket_pages_box
     app.jinja_env.globals["oncall_desk_box"] = oncall_desk_box
+
+
+def cli_commands() -> list[Any]:
+    """``hub oncall now [SCHEDULE]``."""
+    from hub.oncall.cli import group
+
+    return [group]
 
 
 def openapi_paths() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -28,7 +28,8 @@ from hub.tickets import queries as tq
 
 __all__ = [
     "feed_token", "find_policy", "find_schedule", "list_policies", "list_schedules",
-    "now_and_next", "on_call_now", "open_page_by_code", "page", "pages_for_ticket",
+    "now_and_next", "on_call_now", "open_page_by_code", "open_pages", "page",
+    "pages_for_ticket",
     "resolve_target", "target_exists", "with_deliveries",
 ]
 
@@ -162,6 +163,20 @@ def pages_for_ticket(conn: sa.Connection, viewer: Actor, ticket_id: int) -> list
         return []
     rows = conn.execute(sa.select(pages.c.data).where(pages.c.ticket_id == ticket_id)
                         .order_by(pages.c.id.desc()))
+    return [with_deliveries(conn, dict(r.data)) for r in rows]
+
+
+def open_pages(conn: sa.Connection, viewer: Actor, limit: int = 200) -> list[dict[str, Any]]:
+    """Triggered and acknowledged pages of tickets ``viewer`` may see, triggered ones
+    first, then newest first; nothing for a viewer who is not staff. The ticket
+    filter is the tickets' own rule (``visible_id_select``), so a page of a managed
+    queue's ticket never shows to staff without rights there."""
+    if not viewer.is_staff:
+        return []
+    rows = conn.execute(sa.select(pages.c.data).where(
+        pages.c.state != "resolved", pages.c.ticket_id.in_(tq.visible_id_select(viewer)))
+        .order_by(sa.case((pages.c.state == TRIGGERED, 0), else_=1), pages.c.id.desc())
+        .limit(limit))
     return [with_deliveries(conn, dict(r.data)) for r in rows]
 
 

@@ -18,7 +18,7 @@ from hub.httpapi import DIGITS, hub_of
 from hub.oncall import commands as c
 from hub.oncall import queries as q
 from hub.tickets import queries as tq
-from hub.webkit.auth import staff_required
+from hub.webkit.auth import safe_next, staff_required
 
 bp = Blueprint("oncall_web", __name__, template_folder="templates")
 
@@ -51,6 +51,7 @@ def oncall_desk_box() -> list[dict[str, Any]] | None:
 @staff_required
 def acknowledge(page_id: int) -> Any:
     ticket = request.form.get("ticket_id", "")
+    back = request.form.get("next", "")
     try:
         page = hub_of().bus.handle(c.AcknowledgePage(page_id=page_id), g.actor)
         flash(f"Page {page_id} acknowledged.", "info")
@@ -59,6 +60,8 @@ def acknowledge(page_id: int) -> Any:
         if isinstance(exc, NotFoundError):
             raise
         flash(f"Page {page_id}: {exc.message}", "error")
+    if back:  # the on-call page's button comes back to the on-call page
+        return redirect(safe_next(back), code=303)
     if DIGITS.fullmatch(ticket):
         with hub_of().engine.connect() as conn:
             try:

@@ -22,6 +22,8 @@ ADMIN_SCHEMAS: dict[str, Any] = {
     "User": obj_schema(("name", "email", "role", "disabled"), name=STRING, email=STRING,
                  role=ROLE_ENUM,
                  display_name=STRING, disabled=BOOLEAN, has_password=BOOLEAN,
+                 source={"type": "string", "enum": ["local", "directory"]},
+                 second_factor={"type": "string", "enum": ["on", "pending", "off"]},
                  groups={"type": "array", "items": STRING},
                  contacts={"$ref": "#/components/schemas/Contacts"},
                  quiet_hours={"$ref": "#/components/schemas/QuietHours"}),

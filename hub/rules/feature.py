@@ -43,8 +43,9 @@ def _register_schedules() -> None:
 def blueprints() -> list[Any]:
     from hub.rules.api import bp as api_bp
     from hub.rules.web import bp as web_bp
+    from hub.rules.web_admin import bp as admin_bp
 
-    return [api_bp, web_bp]
+    return [api_bp, web_bp, admin_bp]
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +57,13 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(api_bp)
     app.jinja_env.globals["ticket_reminders_box"] = ticket_reminders_box
+
+
+def cli_commands() -> list[Any]:
+    """``hub rules list``."""
+    from hub.rules.cli import group
+
+    return [group]
 
 
 def openapi_paths() -> tuple[dict[str, Any], dict[str, Any]]:

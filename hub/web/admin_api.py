@@ -58,6 +58,8 @@ def _created(document: dict[str, Any], location: str) -> Response:
 def _user_document(conn: sa.Connection, info: aq.UserInfo) -> dict[str, Any]:
     return {"name": info.name, "email": info.email, "role": info.role,
             "display_name": info.display_name, "disabled": info.disabled,
+            "source": info.source,  # "local" or "directory" (signs in against LDAP)
+            "second_factor": aq.second_factor(conn, info.name).state,
             "has_password": aq.has_password(conn, info.name),
             "groups": aq.groups_of(conn, info.name),
             **aq.stored_contacts(conn, info.name)}  # only admins and the user reach this

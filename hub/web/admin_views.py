@@ -30,7 +30,8 @@ ROLES = ("staff", "customer", "admin")
 SECTIONS = (("Users", "/admin"), ("Groups", "/admin/groups"), ("Queues", "/admin/queues"),
             ("Grants", "/admin/grants"))
 #: Pages other features serve under /admin, linked when they are there.
-ELSEWHERE = (("Mail", "/admin/mail"), ("Mail templates", "/admin/mail/templates"))
+ELSEWHERE = (("Mail", "/admin/mail"), ("Mail templates", "/admin/mail/templates"),
+             ("Rules", "/admin/rules"))
 Page = tuple[str, int]
 
 

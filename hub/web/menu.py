@@ -1,8 +1,9 @@
 """The main menu: every feature a role may use, one click from any page.
 
-Staff find the desk, tickets, the wiki's webs, runbooks, alerts, search and the
-dashboard; admins also administration. Customers see only what they may use: their
-requests, opening one (where some queue lets them), search and their account.
+Staff find the desk, tickets, the wiki's webs, runbooks, alerts, on call, the
+rules (read-only for staff), search and the dashboard; admins also administration.
+Customers see only what they may use: their requests, opening one (where some queue
+lets them), search and their account.
 Links are plain paths, so a section answers at its contract address whichever
 feature serves it; the entry of the section the page belongs to is marked current
 (``aria-current="page"``), the longest matching path winning (``/tickets/new`` is
@@ -35,6 +36,8 @@ STAFF = (
     MenuItem("Wiki", "/wiki/", ("/wiki",)),
     MenuItem("Runbooks", "/runbooks", ("/runbooks", "/runs")),
     MenuItem("Alerts", "/alerts", ("/alerts",)),
+    MenuItem("On call", "/oncall", ("/oncall",)),
+    MenuItem("Rules", "/admin/rules", ("/admin/rules",)),
     MenuItem("Search", "/search", ("/search",)),
     MenuItem("Dashboard", "/dashboard", ("/dashboard",)),
 )

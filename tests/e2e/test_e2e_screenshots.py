@@ -47,6 +47,8 @@ ADMIN_PAGES = [
     ("runbooks", "/runbooks", 200, "#h-runbooks", False),
     ("alerts", "/alerts", 200, "#h-hosts", False),
     ("admin", "/admin", 200, "#h-users", False),
+    ("oncall", "/oncall", 200, "#h-schedules", False),
+    ("rules", "/admin/rules", 200, "#h-rules", False),
     ("account", "/account", 200, "#h-tz", True),
     ("404", "/no/such/page", 404, ".error-page", True),
 ]
@@ -102,9 +104,34 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Hub
         "payload": {"summary": "Disk 97% on db-01", "source": "db-01", "severity": "warning"}},
         headers={"Authorization": f"Bearer {make_token(hub, 'admin')}"})
     assert alert.status_code < 300, alert.text
+    _automate(srv.url, make_token(hub, "admin"), ticket)
     yield srv, hub, ticket
     srv.stop()
     hub.engine.dispose()
+
+
+def _automate(url: str, token: str, ticket: int) -> None:
+    """Business hours and an SLA on General, an on-call schedule, a policy, a rule and
+    a page on the ticket, so the desk, the ticket, /oncall and /admin/rules show them."""
+    calls = [
+        ("PUT", "/api/v1/calendars/office", {"timezone": "UTC", "hours": {
+            day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}),
+        ("PATCH", "/api/v1/queues/General", {"sla": {
+            "calendar": "office", "response": "4h", "resolve": "3d", "pause_on": ["stalled"]}}),
+        ("PUT", "/api/v1/oncall/schedules/ops", {"timezone": "Europe/Berlin", "rotation": {
+            "users": ["alice", "admin"], "shift": "1w", "start": "2026-01-05T09:00"}}),
+        ("PUT", "/api/v1/oncall/policies/crit", {"steps": [
+            {"notify": "schedule:ops", "via": ["mail"], "wait": "5m"},
+            {"notify": "user:admin", "via": ["mail"], "wait": "10m"}], "repeat": 1}),
+        ("POST", "/api/v1/rules", {"name": "page-on-breach", "on": "sla.breach",
+                                    "if": {"priority_at_least": 50},
+                                    "do": [{"action": "notify", "to": "policy:crit"}]}),
+        ("POST", "/api/v1/pages", {"ticket_id": ticket, "policy": "crit"}),
+    ]
+    for method, path, body in calls:
+        answer = requests.request(method, url + path, json=body, timeout=30,
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code < 300, (path, answer.text)
 
 
 @pytest.fixture(scope="module")

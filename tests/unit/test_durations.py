@@ -12,7 +12,8 @@ def test_durations_parse(text: str, seconds: int) -> None:
     assert parse_duration(text) == dt.timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "90", "5 m", "0s", "-5m", "5y", None, 5, "m5", "99999w"])
+@pytest.mark.parametrize("text", ["", "90", "5 m", "0s", "-5m", "5y", None, 5, "m5", "99999w",
+                                  "9s95708857946129w895d8s3260h05140579w"])
 def test_bad_durations_are_refused_with_their_reason(text: object) -> None:
     with pytest.raises(DurationError):
         parse_duration(text)

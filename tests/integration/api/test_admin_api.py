@@ -73,6 +73,7 @@ def test_users_are_created_listed_and_changed_without_secrets(admin: Admin) -> N
     assert r.status_code == 201, r.text
     assert r.json() == {"name": "erin", "email": "erin@example.com", "role": "staff",
                         "display_name": "erin", "disabled": False, "has_password": True,
+                        "source": "local", "second_factor": "off",
                         "groups": [], "contacts": {}, "quiet_hours": None}
     _no_secrets(r.text)
     listing = admin.call("GET", "/api/v1/users")
