@@ -27,8 +27,10 @@ def parse_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.removesuffix("Z"))
 
 
-class OnCallSchedule(Aggregate):
-    stream_prefix = "oncall_schedule"
+class _SavedDocument(Aggregate):
+    """A named document saved whole (a schedule, a policy): one event per real change."""
+
+    saved: Any = None  # the event class recording a save
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -37,28 +39,27 @@ class OnCallSchedule(Aggregate):
     def save(self, document: dict[str, Any], by: str) -> bool:
         if self.exists and self.document == document:
             return False
-        self._record(ev.OnCallScheduleSaved(name=self.id, document=document, by=by))
+        self._record(self.saved(name=self.id, document=document, by=by))
         return True
+
+    def _keep(self, d: dict[str, Any]) -> None:
+        self.document = dict(d["document"])
+
+
+class OnCallSchedule(_SavedDocument):
+    stream_prefix = "oncall_schedule"
+    saved = ev.OnCallScheduleSaved
 
     def _on_OnCallScheduleSaved(self, d: dict[str, Any]) -> None:
-        self.document = dict(d["document"])
+        self._keep(d)
 
 
-class EscalationPolicy(Aggregate):
+class EscalationPolicy(_SavedDocument):
     stream_prefix = "oncall_policy"
-
-    def __init__(self, aggregate_id: str) -> None:
-        super().__init__(aggregate_id)
-        self.document: dict[str, Any] = {}
-
-    def save(self, document: dict[str, Any], by: str) -> bool:
-        if self.exists and self.document == document:
-            return False
-        self._record(ev.EscalationPolicySaved(name=self.id, document=document, by=by))
-        return True
+    saved = ev.EscalationPolicySaved
 
     def _on_EscalationPolicySaved(self, d: dict[str, Any]) -> None:
-        self.document = dict(d["document"])
+        self._keep(d)
 
 
 class Page(Aggregate):
