@@ -104,7 +104,7 @@ class Directory:
         ``None`` when the directory no longer has it."""
 
         def read(service: Connection) -> DirectoryEntry | None:
-            found = self._find(service, username)
+            found = self._find(service, username, sure_gone=True)
             return None if found is None else self._entry(service, *found)
 
         return self._guarded("re-check", read)
@@ -161,18 +161,25 @@ class Directory:
 
     # -- reads -----------------------------------------------------------------
 
-    def _find(self, conn: Connection, username: str) -> tuple[str, dict[str, Any]] | None:
+    def _find(self, conn: Connection, username: str, *,
+              sure_gone: bool = False) -> tuple[str, dict[str, Any]] | None:
+        """The one entry of ``username``, or ``None``. With ``sure_gone`` (the re-check,
+        which ends sessions on ``None``) an ambiguous match raises instead: only a clean
+        search that finds nobody means the user is gone. A missing base DN is a
+        directory problem either way, never "no such user"."""
         s = self.settings
         query = s.ldap_user_filter.replace("{username}", escape_filter_chars(username))
         if not conn.search(s.ldap_base_dn, query, SUBTREE, attributes=list(USER_ATTRIBUTES),
                            size_limit=2) and conn.result.get("description") not in (
-                               "success", "noSuchObject", "sizeLimitExceeded"):
+                               "success", "sizeLimitExceeded"):
             raise DirectoryUnavailableError(f"search failed: {conn.result.get('description')}")
         entries = [r for r in conn.response or () if r.get("type") == "searchResEntry"]
         if len(entries) != 1:
             if len(entries) > 1:
                 log.warning("directory: %d entries match the user filter for %r; none is used",
                             len(entries), username)
+                if sure_gone:
+                    raise DirectoryUnavailableError(f"several entries match {username!r}")
             return None
         return str(entries[0]["dn"]), dict(entries[0].get("attributes") or {})
 

@@ -88,6 +88,9 @@ class User(Aggregate):
         (:mod:`hub.accounts.contacts`), ``None`` in ``contacts`` removes a channel."""
         if actor.name != self.id and not actor.can("AdminUsers"):
             raise PermissionDeniedError("changing another user's contacts needs AdminUsers")
+        if contacts.get("webhook") and not actor.is_staff:
+            # the hub POSTs to that URL from inside the network: no customer chooses where
+            raise PermissionDeniedError("only staff (or an admin for them) set a webhook contact")
         merged = {k: v for k, v in {**self.contacts, **contacts}.items() if v is not None}
         if merged == self.contacts and quiet_hours == self.quiet_hours:
             return

@@ -71,7 +71,8 @@ def list_deliveries() -> Response:
 
 def _as_seen_by(actor: Actor, row: dict[str, Any]) -> dict[str, Any]:
     """A person's numbers, JIDs and hook URLs are theirs and the admins' to see
-    (as on ``GET /api/v1/users/{name}``): other staff get the row without the address."""
-    if actor.role == "admin" or row["user"] is None or row["user"] == actor.name:
+    (as on ``GET /api/v1/users/{name}``), and so are explicit addresses such as a rule's
+    webhook URL (often a bearer secret): other staff get the row without the address."""
+    if actor.role == "admin" or (row["user"] is not None and row["user"] == actor.name):
         return row
     return {**row, "address": None}

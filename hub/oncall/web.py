@@ -54,7 +54,12 @@ def acknowledge(page_id: int) -> Any:
     back = request.form.get("next", "")
     try:
         page = hub_of().bus.handle(c.AcknowledgePage(page_id=page_id), g.actor)
-        flash(f"Page {page_id} acknowledged.", "info")
+        if page.get("changed", True):
+            flash(f"Page {page_id} acknowledged.", "info")
+        else:  # someone was quicker: say who, never that this click did it
+            flash(f"Page {page_id} was already {page.get('state', 'acknowledged')}"
+                  + (f" by {page['acknowledged_by']}." if page.get("acknowledged_by") else "."),
+                  "info")
         ticket = str(page["ticket_id"])
     except DomainError as exc:
         if isinstance(exc, NotFoundError):

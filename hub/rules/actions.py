@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from hub.accounts.queries import list_groups, user_by_email
 from hub.actors import Actor
@@ -157,7 +158,10 @@ def _webhook(firing: Firing, index: int, action: dict[str, Any]) -> str:
                                 f"#{firing.ticket_id}", text=text, address=action["url"],
                                 ticket_id=firing.ticket_id, cause=firing.key(index),
                                 payload=payload), firing.key(index, "webhook"))
-    return f"webhook {action['url']} ({result.get('state', 'queued')})"
+    # Only the host: incoming-webhook URLs carry their secret in the path, and this
+    # line lands in the ticket's history, the rule's firings and the log.
+    where = urlsplit(str(action["url"]))
+    return f"webhook to {where.scheme}://{where.hostname} ({result.get('state', 'queued')})"
 
 
 def _page(firing: Firing, index: int, action: dict[str, Any]) -> str:

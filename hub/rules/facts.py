@@ -74,13 +74,18 @@ def read_facts(hub: Hub, conn: sa.Connection, ticket_id: int, trigger: str,
 
 def template_context(hub: Hub, facts: Facts, rule_name: str) -> dict[str, Any]:
     """Plain data only: the ticket's public facts (no internal fields, no AdminCc), the
-    event, the rule's name. Nothing here reaches settings, secrets or live objects."""
+    event (without the body of a private one), the rule's name. Nothing here reaches
+    settings, secrets or live objects."""
     s = facts.state
     data = facts.event.get("data", {})
+    # The text of a private event (an internal comment) must not reach a public reply
+    # or a webhook through a template; automation's facts (an SLA clock, a reminder's
+    # note) stay, rules on sla.* and reminder.due work with them.
+    body = None if facts.event["type"] in tq.PRIVATE_EVENTS else data.get("body")
     event = {"type": facts.event["type"], "on": facts.trigger, "kind": facts.event["kind"],
              "actor": facts.event["actor"], "source": facts.event["source"],
              "at": facts.event["at"], "summary": data.get("summary"),
-             "detail": dict(data.get("detail") or {}), "body": data.get("body")}
+             "detail": dict(data.get("detail") or {}), "body": body}
     return {
         "ticket": {
             "id": s["id"], "subject": s["subject"], "queue": s["queue"], "status": s["status"],

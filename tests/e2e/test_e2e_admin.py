@@ -20,12 +20,9 @@ from hub_support import Server, add_user, make_hub
 from hub.actors import system_actor
 from hub.tickets import commands as tc
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 60_000  # generous: two shared cores
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, A
     hub.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--headless", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _person(chromium: Any, url: str, user: str, password: str) -> Any:

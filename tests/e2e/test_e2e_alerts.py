@@ -9,41 +9,21 @@ page still fits. Screenshots land in ``test-artifacts/``.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from hub_support import add_user, make_token, shared_dir
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NAGIOS = shared_dir() / "data" / "nagios" / "json"
-TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 def captured(prefix: str) -> dict[str, Any]:
     return dict(json.loads(next(NAGIOS.glob(f"{prefix}-*.json")).read_text())["body_json"])
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with tempfile.TemporaryDirectory() as profile, playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--headless", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def _shot(page: Any, name: str) -> None:

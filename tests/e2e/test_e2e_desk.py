@@ -8,24 +8,17 @@ Screenshots of the main pages land in ``test-artifacts/`` for review.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hub.accounts import commands as ac
 from hub.actors import system_actor
 from hub.tickets import commands as tc
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 HOSTILE_SUBJECT = "<script>alert('subject')</script> printer <img src=x onerror=alert(1)>"
 HOSTILE_BODY = "<img src=x onerror=alert('body')><script>alert('b')</script> paper jam"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 def add_user(hub: Any, name: str, role: str) -> None:
@@ -33,18 +26,6 @@ def add_user(hub: Any, name: str, role: str) -> None:
                                  password="password123"), system_actor("cli"))
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with tempfile.TemporaryDirectory() as profile, playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--headless", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def _page(context: Any, dialogs: list[str]) -> Any:

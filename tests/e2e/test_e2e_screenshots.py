@@ -27,15 +27,12 @@ from hub.actors import system_actor
 from hub.bootstrap import Hub
 from hub.tickets import commands as tc
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 PASSWORD = "password123"
 ADMIN_PASSWORD = "admin-password"  # what hub_support.make_hub gives the first admin
 TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 # (name, path, status, selector of an element only that page has, must fit a phone)
 ADMIN_PAGES = [
@@ -134,18 +131,6 @@ def _automate(url: str, token: str, ticket: int) -> None:
         assert answer.status_code < 300, (path, answer.text)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--headless", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _context(browser: Any, **options: Any) -> Any:

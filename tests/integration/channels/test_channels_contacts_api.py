@@ -79,6 +79,10 @@ def test_users_set_their_own_contacts_and_only_they_and_admins_see_them(
     assert patch(app, carol, "carol", {"contacts": {"sms": "+15551234567"},
                                       "role": "admin"}).status_code == 403
     assert patch(app, {}, "carol", {"contacts": {}}).status_code == 401
+    # The hub POSTs to a webhook from inside the network: no customer picks the target.
+    internal = {"contacts": {"webhook": "http://169.254.169.254/latest/meta-data"}}
+    assert patch(app, carol, "carol", internal).status_code == 403
+    assert "webhook" not in patch(app, carol, "carol", {"contacts": {}}).json["contacts"]
     # An admin may set anyone's.
     assert patch(app, bearer(hub, "admin"), "bob", {
         "contacts": {"xmpp": "bob@example.org"}}).status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import DirectoryDesk
+from directory_support import DirectoryDesk
 from ldap_support import BASE_DN, NETOPS_GROUP, PASSWORDS, STAFF_GROUP
 
 from hub.accounts import commands as ac

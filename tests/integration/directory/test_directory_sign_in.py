@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, DirectoryDesk
+from directory_support import ADMIN_PASSWORD, DirectoryDesk
 from ldap_support import PASSWORDS, SERVICE_PASSWORD
 
 from hub.accounts import commands as ac

@@ -98,6 +98,16 @@ def test_correspond_reaches_the_requestor_and_a_refused_action_is_recorded(rhub:
     assert "set failed" in firing["summary"] and "replied to the requestors" in firing["summary"]
 
 
+def test_a_public_reply_never_carries_a_private_comment(rhub: Hub) -> None:
+    define(rhub, name="r", on="ticket.commented", template="Update: [{{ event.body }}]",
+           do=[{"action": "correspond"}])
+    ticket = open_ticket(rhub)
+    rhub.bus.handle(tc.Comment(ticket_id=ticket, body="vendor price is 4200 EUR"), staff())
+    drain(rhub)
+    replies = [e.data["body"] for e in events_of(rhub, ticket, "TicketCorresponded")]
+    assert len(replies) == 1 and "4200" not in replies[0], replies
+
+
 def test_notify_roles_users_and_groups_through_channels(rhub: Hub) -> None:
     from hub.accounts import commands as ac
 
